@@ -1,0 +1,77 @@
+"""dynamorm_async: an async-first data mapper for Amazon DynamoDB.
+
+Plain attrs classes are mapped to tables by `Mapper` objects, cattrs converts
+values to and from DynamoDB's wire format, and a `Database` sends requests over
+one pooled aiobotocore client.
+
+Example:
+    ```python
+    import attrs
+    from dynamorm_async import Database, Mapper, attr
+
+    @attrs.define
+    class Product:
+        id: str
+        price: int
+
+    products = Mapper(Product, table="products", partition_key="id")
+
+    async with Database.connect(region_name="eu-west-1", mappers=[products]) as db:
+        repo = db.repository(products)
+        await repo.put(Product("p1", 12))
+        await repo.update("p1", set={"price": 10}, condition=attr("price") > 5)
+    ```
+"""
+
+from dynamorm_async._version import __version__
+from dynamorm_async.convert import EpochSeconds, TypeRegistry, register_converter
+from dynamorm_async.db import Database, Repository, Schema
+from dynamorm_async.errors import (
+    ConditionFailed,
+    ConversionError,
+    DynamoDBError,
+    DynamORMError,
+    ItemAlreadyExists,
+    ItemNotFound,
+    ItemTooLarge,
+    MappingError,
+    TableNotFound,
+    ThrottledError,
+    TransportError,
+    ValidationError,
+    VersionConflict,
+)
+from dynamorm_async.expressions import Condition, Path, Update, attr
+from dynamorm_async.mapping import Mapper
+from dynamorm_async.specs import GlobalIndex, LocalIndex, Projection
+
+__all__ = [
+    "ConditionFailed",
+    "Condition",
+    "ConversionError",
+    "Database",
+    "DynamORMError",
+    "DynamoDBError",
+    "EpochSeconds",
+    "GlobalIndex",
+    "ItemAlreadyExists",
+    "ItemNotFound",
+    "ItemTooLarge",
+    "LocalIndex",
+    "Mapper",
+    "MappingError",
+    "Path",
+    "Projection",
+    "Repository",
+    "Schema",
+    "TableNotFound",
+    "ThrottledError",
+    "TransportError",
+    "TypeRegistry",
+    "Update",
+    "ValidationError",
+    "VersionConflict",
+    "__version__",
+    "attr",
+    "register_converter",
+]

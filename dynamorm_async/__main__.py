@@ -1,0 +1,6 @@
+"""``python -m dynamorm_async``: the command line (``demo`` for now)."""
+
+from dynamorm_async.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,848 @@
+"""A cattrs converter between Python values and DynamoDB AttributeValues.
+
+It follows cattrs' *preconf* shape: `configure_converter` registers the hooks of
+the wire format on any `cattrs.Converter`, `make_converter` builds one. Hooks go
+straight between Python values and AttributeValue dicts (``{"S": "x"}``), with no
+intermediate plain-dict pass.
+
+Two conventions make DynamoDB's rules fit Python:
+
+* An encode hook may return ``None``, meaning "store nothing": a ``None`` in an
+  ``Optional`` field and an empty set (DynamoDB has no empty sets) are left out of
+  the item. Inside a list or map, where a hole cannot be left, they become ``NULL``.
+* A missing attribute decodes as ``None`` for an ``Optional`` field and as an
+  empty set for a set field, so items written either way read back the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import typing
+import uuid
+from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
+from collections.abc import Set as AbstractSet
+from decimal import Decimal
+from typing import Any, Final, Literal, TypeVar, Union
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from dynamorm_async.convert import _numbers
+from dynamorm_async.errors import ConversionError
+
+__all__ = [
+    "EpochSeconds",
+    "configure_converter",
+    "make_converter",
+    "scalar_type",
+]
+
+T = TypeVar("T")
+Encoder = Callable[[Any], "dict[str, Any] | None"]
+Decoder = Callable[[Any, Any], Any]
+
+NULL: Final = {"NULL": True}
+_NoneType = type(None)
+
+
+class EpochSeconds:
+    """Marks a ``datetime`` field to be stored as epoch seconds (a Number), not ISO text.
+
+    Use it with ``typing.Annotated``; a mapper's ``ttl_attribute`` gets it implicitly,
+    because DynamoDB's TTL reads epoch seconds.
+
+    Example:
+        >>> from typing import Annotated
+        >>> import datetime as dt
+        >>> import attrs
+        >>> @attrs.define
+        ... class Session:
+        ...     id: str
+        ...     expires_at: Annotated[dt.datetime, EpochSeconds]
+    """
+
+
+# --- scalars ---------------------------------------------------------------------
+
+
+def _type_error(value: Any, expected: str) -> ConversionError:
+    return ConversionError(f"expected {expected}, got {type(value).__name__} {value!r}", value=value)
+
+
+def _enc_str(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"S": value}
+    raise _type_error(value, "a str")
+
+
+def _dec_str(av: Any, _: Any) -> str:
+    value = av["S"]
+    if type(value) is not str:
+        raise _type_error(value, "a str")
+    return value
+
+
+def _enc_int(value: Any) -> dict[str, Any]:
+    return {"N": _numbers.encode_int(value)}
+
+
+def _dec_int(av: Any, _: Any) -> int:
+    return _numbers.decode_int(av["N"])
+
+
+def _enc_float(value: Any) -> dict[str, Any]:
+    return {"N": _numbers.encode_float(value)}
+
+
+def _dec_float(av: Any, _: Any) -> float:
+    return _numbers.decode_float(av["N"])
+
+
+def _enc_decimal(value: Any) -> dict[str, Any]:
+    return {"N": _numbers.encode_decimal(value)}
+
+
+def _dec_decimal(av: Any, _: Any) -> Decimal:
+    return _numbers.decode_decimal(av["N"])
+
+
+def _enc_bool(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    raise _type_error(value, "a bool")
+
+
+def _dec_bool(av: Any, _: Any) -> bool:
+    value = av["BOOL"]
+    if type(value) is not bool:
+        raise _type_error(value, "a bool")
+    return value
+
+
+def _enc_bytes(value: Any) -> dict[str, Any]:
+    if isinstance(value, bytes):
+        return {"B": value}
+    if isinstance(value, (bytearray, memoryview)):
+        return {"B": bytes(value)}
+    raise _type_error(value, "bytes")
+
+
+def _dec_bytes(av: Any, _: Any) -> bytes:
+    value = av["B"]
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise _type_error(value, "bytes")
+
+
+def _dec_bytearray(av: Any, _: Any) -> bytearray:
+    return bytearray(_dec_bytes(av, None))
+
+
+def _enc_uuid(value: Any) -> dict[str, Any]:
+    if isinstance(value, uuid.UUID):
+        return {"S": str(value)}
+    raise _type_error(value, "a UUID")
+
+
+def _dec_uuid(av: Any, _: Any) -> uuid.UUID:
+    return uuid.UUID(av["S"])
+
+
+def _enc_date(value: Any) -> dict[str, Any]:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return {"S": value.isoformat()}
+    raise _type_error(value, "a date")
+
+
+def _dec_date(av: Any, _: Any) -> dt.date:
+    return dt.date.fromisoformat(av["S"])
+
+
+def _utc(value: Any) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise _type_error(value, "a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ConversionError(
+            f"naive datetime {value!r}: attach a timezone (e.g. datetime.now(timezone.utc)) "
+            "so the stored instant is unambiguous",
+            value=value,
+        )
+    return value.astimezone(dt.timezone.utc)
+
+
+def _enc_datetime(value: Any) -> dict[str, Any]:
+    # Fixed width, so that stored strings sort in time order (sort keys, filters).
+    return {"S": _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+
+def _parse_datetime(text: str) -> dt.datetime:
+    if text.endswith(("Z", "z")):  # fromisoformat() accepts "Z" only from Python 3.11
+        text = text[:-1] + "+00:00"
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _dec_datetime(av: Any, _: Any) -> dt.datetime:
+    return _parse_datetime(av["S"])
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _enc_epoch(value: Any) -> dict[str, Any]:
+    delta = _utc(value) - _EPOCH
+    seconds = delta.days * 86400 + delta.seconds
+    if delta.microseconds:
+        return {"N": str(Decimal(seconds) + Decimal(delta.microseconds).scaleb(-6))}
+    return {"N": str(seconds)}
+
+
+def _dec_epoch(av: Any, _: Any) -> dt.datetime:
+    number = _numbers.decode_decimal(av["N"])
+    seconds = int(number)
+    micros = int((number - seconds) * 1_000_000)
+    return _EPOCH + dt.timedelta(seconds=seconds, microseconds=micros)
+
+
+_SCALAR_HOOKS: Final[dict[type, tuple[Encoder, Decoder, str]]] = {
+    str: (_enc_str, _dec_str, "S"),
+    int: (_enc_int, _dec_int, "N"),
+    float: (_enc_float, _dec_float, "N"),
+    Decimal: (_enc_decimal, _dec_decimal, "N"),
+    bool: (_enc_bool, _dec_bool, "BOOL"),
+    bytes: (_enc_bytes, _dec_bytes, "B"),
+    bytearray: (_enc_bytes, _dec_bytearray, "B"),
+    uuid.UUID: (_enc_uuid, _dec_uuid, "S"),
+    dt.date: (_enc_date, _dec_date, "S"),
+    dt.datetime: (_enc_datetime, _dec_datetime, "S"),
+}
+
+
+# --- values of unknown type (Any, object, dict[str, Any]...) ------------------------
+
+
+def encode_any(value: Any, converter: cattrs.Converter) -> dict[str, Any] | None:
+    """Encode a value by its runtime type; used where the declared type says nothing."""
+    if value is None:
+        return NULL
+    cls = type(value)
+    hooks = _SCALAR_HOOKS.get(cls)
+    if hooks is not None:
+        return hooks[0](value)
+    if isinstance(value, enum.Enum):
+        return encode_any(value.value, converter)
+    if isinstance(value, Mapping):
+        return {"M": {_map_key(k): _hole(encode_any(v, converter)) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_hole(encode_any(v, converter)) for v in value]}
+    if isinstance(value, AbstractSet):
+        return _encode_set_by_elements(value)
+    if attrs.has(cls):
+        encoded: dict[str, Any] | None = converter.unstructure(value, cls)
+        return encoded
+    for base, (encode, _, _) in _SCALAR_HOOKS.items():
+        if isinstance(value, base) and not (base is int and isinstance(value, bool)):
+            return encode(value)
+    raise ConversionError(f"cannot store a {cls.__name__} in DynamoDB: {value!r}", value=value)
+
+
+def _encode_set_by_elements(value: AbstractSet[Any]) -> dict[str, Any] | None:
+    if not value:
+        return None
+    sample = next(iter(value))
+    if isinstance(sample, str):
+        return _enc_str_set(value)
+    if isinstance(sample, (bytes, bytearray)):
+        return _enc_bytes_set(value)
+    if isinstance(sample, (int, float, Decimal)) and not isinstance(sample, bool):
+        return _enc_number_set(value)
+    raise ConversionError(
+        f"DynamoDB sets hold strings, numbers or bytes, not {type(sample).__name__}",
+        value=value,
+    )
+
+
+def decode_any(av: Any) -> Any:
+    """Decode an AttributeValue with no declared type: numbers become int or Decimal."""
+    ((tag, value),) = av.items()
+    if tag == "S":
+        return value
+    if tag == "N":
+        return _number_any(value)
+    if tag == "BOOL":
+        return value
+    if tag == "NULL":
+        return None
+    if tag == "M":
+        return {k: decode_any(v) for k, v in value.items()}
+    if tag == "L":
+        return [decode_any(v) for v in value]
+    if tag == "SS":
+        return set(value)
+    if tag == "NS":
+        return {_number_any(v) for v in value}
+    if tag == "B":
+        return bytes(value)
+    if tag == "BS":
+        return {bytes(v) for v in value}
+    raise ConversionError(f"unknown DynamoDB type {tag!r}", value=av)
+
+
+def _number_any(text: str) -> int | Decimal:
+    try:
+        return int(text)
+    except ValueError:
+        return _numbers.decode_decimal(text)
+
+
+def _hole(encoded: dict[str, Any] | None) -> dict[str, Any]:
+    """Inside a list or map a value cannot be left out: it becomes NULL."""
+    return NULL if encoded is None else encoded
+
+
+def _map_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    raise ConversionError(f"map keys must be str, got {type(key).__name__} {key!r}", value=key)
+
+
+# --- sets --------------------------------------------------------------------------
+
+
+def _enc_str_set(value: Any) -> dict[str, Any] | None:
+    if not value:
+        return None
+    for element in value:
+        if not isinstance(element, str):
+            raise _type_error(element, "a str in a string set")
+    return {"SS": list(value)}
+
+
+def _enc_number_set(value: Any) -> dict[str, Any] | None:
+    if not value:
+        return None
+    out = []
+    for element in value:
+        if isinstance(element, float):
+            out.append(_numbers.encode_float(element))
+        elif isinstance(element, Decimal):
+            out.append(_numbers.encode_decimal(element))
+        else:
+            out.append(_numbers.encode_int(element))
+    return {"NS": out}
+
+
+def _enc_bytes_set(value: Any) -> dict[str, Any] | None:
+    if not value:
+        return None
+    return {"BS": [_enc_bytes(element)["B"] for element in value]}
+
+
+def _set_factory(kind: str, elem_decode: Callable[[str], Any], frozen: bool) -> Decoder:
+    make = frozenset if frozen else set
+
+    def decode(av: Any, _: Any) -> Any:
+        if "NULL" in av:
+            return make()
+        return make(elem_decode(v) for v in av[kind])
+
+    return decode
+
+
+# --- predicates on types ------------------------------------------------------------
+
+
+def _origin(tp: Any) -> Any:
+    return typing.get_origin(tp)
+
+
+def _is_optional(tp: Any) -> bool:
+    return _is_union(tp) and _NoneType in typing.get_args(tp)
+
+
+def _is_union(tp: Any) -> bool:
+    origin = _origin(tp)
+    if origin is Union:
+        return True
+    union_type = getattr(__import__("types"), "UnionType", None)
+    return union_type is not None and isinstance(tp, union_type)
+
+
+def _is_epoch(tp: Any) -> bool:
+    if _origin(tp) is not typing.Annotated:
+        return False
+    base, *meta = typing.get_args(tp)
+    return base is dt.datetime and any(m is EpochSeconds or isinstance(m, EpochSeconds) for m in meta)
+
+
+def _is_set(tp: Any) -> bool:
+    return tp in (set, frozenset) or _origin(tp) in (set, frozenset, AbstractSet)
+
+
+def _is_list(tp: Any) -> bool:
+    return tp in (list, tuple) or _origin(tp) in (list, tuple, Sequence, MutableSequence)
+
+
+def _is_map(tp: Any) -> bool:
+    return tp is dict or _origin(tp) in (dict, Mapping, MutableMapping)
+
+
+def _is_any(tp: Any) -> bool:
+    return tp is Any or tp is object
+
+
+def _is_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+def _is_literal(tp: Any) -> bool:
+    return _origin(tp) is Literal
+
+
+# --- factories -----------------------------------------------------------------------
+
+
+def configure_converter(converter: cattrs.Converter) -> None:
+    """Register the hooks of DynamoDB's wire format on a cattrs converter.
+
+    Covers str, int, float, Decimal, bool, bytes, bytearray, None, list, tuple, dict,
+    set and frozenset, datetime (ISO text, or epoch seconds with `EpochSeconds`),
+    date, UUID, Enum, Literal, Optional and other unions, nested attrs classes,
+    and values typed ``Any``.
+    """
+    for tp, (encode, decode, _) in _SCALAR_HOOKS.items():
+        converter.register_unstructure_hook(tp, encode)
+        converter.register_structure_hook(tp, decode)
+
+    def enc_any(value: Any) -> Any:
+        return encode_any(value, converter)
+
+    converter.register_unstructure_hook_factory(_is_any, lambda _: enc_any)
+    converter.register_structure_hook_factory(_is_any, lambda _: lambda av, _t: decode_any(av))
+
+    converter.register_unstructure_hook_factory(_is_enum, lambda _: lambda v: enc_any(v.value))
+    converter.register_structure_hook_factory(_is_enum, _structure_enum)
+
+    converter.register_unstructure_hook_factory(_is_literal, lambda tp: _unstructure_literal(tp))
+    converter.register_structure_hook_factory(_is_literal, _structure_literal)
+
+    converter.register_unstructure_hook_factory(_is_list, lambda tp: _unstructure_list(tp, converter))
+    converter.register_structure_hook_factory(_is_list, lambda tp: _structure_list(tp, converter))
+
+    converter.register_unstructure_hook_factory(_is_map, lambda tp: _unstructure_map(tp, converter))
+    converter.register_structure_hook_factory(_is_map, lambda tp: _structure_map(tp, converter))
+
+    converter.register_unstructure_hook_factory(_is_set, _unstructure_set)
+    converter.register_structure_hook_factory(_is_set, _structure_set)
+
+    converter.register_unstructure_hook_factory(_is_union, lambda tp: _unstructure_union(tp, converter))
+    converter.register_structure_hook_factory(_is_union, lambda tp: _structure_union(tp, converter))
+
+    converter.register_unstructure_hook_factory(_is_epoch, lambda _: _enc_epoch)
+    converter.register_structure_hook_factory(_is_epoch, lambda _: _dec_epoch)
+
+    converter.register_unstructure_hook_factory(attrs.has, lambda cls: _unstructure_class(cls, converter))
+    converter.register_structure_hook_factory(attrs.has, lambda cls: _structure_class(cls, converter))
+
+
+def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
+    """A new cattrs converter configured for DynamoDB's wire format.
+
+    Args:
+        detailed_validation: build decoders that collect every error with its field
+            (slower; dynamorm_async uses it only to explain a decode that failed).
+    """
+    converter = cattrs.Converter(detailed_validation=detailed_validation)
+    configure_converter(converter)
+    return converter
+
+
+def _element_type(tp: Any) -> Any:
+    args = typing.get_args(tp)
+    return args[0] if args else Any
+
+
+def _unstructure_list(tp: Any, converter: cattrs.Converter) -> Encoder:
+    args = typing.get_args(tp)
+    if _origin(tp) is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+        encoders = [converter.get_unstructure_hook(a) for a in args]
+
+        def encode_tuple(value: Any) -> dict[str, Any]:
+            if len(value) != len(encoders):
+                raise ConversionError(
+                    f"expected a tuple of {len(encoders)} values, got {len(value)}", value=value
+                )
+            return {"L": [_hole(enc(v)) for enc, v in zip(encoders, value)]}
+
+        return encode_tuple
+
+    element = converter.get_unstructure_hook(_element_type(tp))
+
+    def encode_list(value: Any) -> dict[str, Any]:
+        if isinstance(value, (str, bytes, Mapping, AbstractSet)) or not isinstance(value, Sequence):
+            raise _type_error(value, "a list or tuple")
+        return {"L": [_hole(element(v)) for v in value]}
+
+    return encode_list
+
+
+def _structure_list(tp: Any, converter: cattrs.Converter) -> Decoder:
+    args = typing.get_args(tp)
+    origin = _origin(tp) or tp
+    if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+        decoders = [(converter.get_structure_hook(a), a) for a in args]
+
+        def decode_tuple(av: Any, _: Any) -> tuple[Any, ...]:
+            items = av["L"]
+            if len(items) != len(decoders):
+                raise ConversionError(f"expected {len(decoders)} values, got {len(items)}", value=av)
+            return tuple(dec(v, a) for (dec, a), v in zip(decoders, items))
+
+        return decode_tuple
+
+    elem_tp = _element_type(tp)
+    element = converter.get_structure_hook(elem_tp)
+    make = tuple if origin is tuple else list
+
+    def decode_list(av: Any, _: Any) -> Any:
+        return make([element(v, elem_tp) for v in av["L"]])
+
+    return decode_list
+
+
+def _unstructure_map(tp: Any, converter: cattrs.Converter) -> Encoder:
+    args = typing.get_args(tp)
+    if args and args[0] is not str and not _is_any(args[0]):
+        raise ConversionError(f"DynamoDB maps are keyed by str, not {args[0]!r}", value=tp)
+    value_hook = converter.get_unstructure_hook(args[1] if args else Any)
+
+    def encode_map(value: Any) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise _type_error(value, "a mapping")
+        return {"M": {_map_key(k): _hole(value_hook(v)) for k, v in value.items()}}
+
+    return encode_map
+
+
+def _structure_map(tp: Any, converter: cattrs.Converter) -> Decoder:
+    args = typing.get_args(tp)
+    value_tp = args[1] if args else Any
+    value_hook = converter.get_structure_hook(value_tp)
+
+    def decode_map(av: Any, _: Any) -> dict[str, Any]:
+        return {k: value_hook(v, value_tp) for k, v in av["M"].items()}
+
+    return decode_map
+
+
+def _set_kind(tp: Any) -> tuple[str, Encoder, Callable[[Any], Any]]:
+    elem = _element_type(tp)
+    if elem is str:
+        return "SS", _enc_str_set, lambda v: v
+    if elem in (bytes, bytearray):
+        return "BS", _enc_bytes_set, bytes
+    if elem is int:
+        return "NS", _enc_number_set, _numbers.decode_int
+    if elem is float:
+        return "NS", _enc_number_set, _numbers.decode_float
+    if elem is Decimal:
+        return "NS", _enc_number_set, _numbers.decode_decimal
+    raise ConversionError(
+        f"DynamoDB sets hold str, int, float, Decimal or bytes, not {elem!r} (in {tp!r})",
+        value=tp,
+    )
+
+
+def _unstructure_set(tp: Any) -> Encoder:
+    encode = _set_kind(tp)[1]
+
+    def encode_set(value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, AbstractSet):
+            raise _type_error(value, "a set")
+        return encode(value)
+
+    return encode_set
+
+
+def _structure_set(tp: Any) -> Decoder:
+    kind, _, elem_decode = _set_kind(tp)
+    frozen = (_origin(tp) or tp) is frozenset
+    return _set_factory(kind, elem_decode, frozen)
+
+
+def _structure_enum(tp: Any) -> Decoder:
+    by_value = {member.value: member for member in tp}
+
+    def decode_enum(av: Any, _: Any) -> Any:
+        raw = decode_any(av)
+        try:
+            return by_value[raw]
+        except (KeyError, TypeError):
+            raise ConversionError(f"{raw!r} is not a value of {tp.__name__}", value=av) from None
+
+    return decode_enum
+
+
+def _unstructure_literal(tp: Any) -> Encoder:
+    allowed = typing.get_args(tp)
+
+    def encode_literal(value: Any) -> dict[str, Any] | None:
+        if value not in allowed:
+            raise ConversionError(f"{value!r} is not one of {allowed!r}", value=value)
+        if isinstance(value, enum.Enum):
+            value = value.value
+        return _SCALAR_HOOKS[type(value)][0](value)
+
+    return encode_literal
+
+
+def _structure_literal(tp: Any) -> Decoder:
+    allowed = typing.get_args(tp)
+    by_value = {(a.value if isinstance(a, enum.Enum) else a): a for a in allowed}
+
+    def decode_literal(av: Any, _: Any) -> Any:
+        raw = decode_any(av)
+        try:
+            return by_value[raw]
+        except (KeyError, TypeError):
+            raise ConversionError(f"{raw!r} is not one of {allowed!r}", value=av) from None
+
+    return decode_literal
+
+
+def _runtime_class(tp: Any) -> type | None:
+    """The class a value must be an instance of to belong to `tp`, when there is one."""
+    if isinstance(tp, type):
+        return tp
+    origin = _origin(tp)
+    if origin is typing.Annotated:
+        return _runtime_class(typing.get_args(tp)[0])
+    return origin if isinstance(origin, type) else None
+
+
+def _unstructure_union(tp: Any, converter: cattrs.Converter) -> Encoder:
+    members = [m for m in typing.get_args(tp) if m is not _NoneType]
+    if len(members) == 1:
+        only = converter.get_unstructure_hook(members[0])
+
+        def encode_optional(value: Any) -> dict[str, Any] | None:
+            return None if value is None else only(value)
+
+        return encode_optional
+
+    routes: list[tuple[type | None, Any]] = [
+        (_runtime_class(m), converter.get_unstructure_hook(m)) for m in members
+    ]
+    # bool is an int: look for an exact class before falling back to isinstance.
+    exact = {cls: hook for cls, hook in routes if cls is not None}
+
+    def encode_union(value: Any) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        hook = exact.get(type(value))
+        if hook is not None:
+            return hook(value)  # type: ignore[no-any-return]
+        for cls, candidate in routes:
+            if cls is None or (isinstance(value, cls) and not isinstance(value, bool)):
+                return candidate(value)  # type: ignore[no-any-return]
+        raise _type_error(value, f"one of {tp!r}")
+
+    return encode_union
+
+
+def _structure_union(tp: Any, converter: cattrs.Converter) -> Decoder:
+    optional = _NoneType in typing.get_args(tp)
+    members = [m for m in typing.get_args(tp) if m is not _NoneType]
+    decoders = [(converter.get_structure_hook(m), m) for m in members]
+
+    def decode_union(av: Any, _: Any) -> Any:
+        if "NULL" in av:
+            if optional:
+                return None
+            raise ConversionError(f"NULL is not a value of {tp!r}", value=av)
+        errors: list[Exception] = []
+        for decode, member in decoders:
+            try:
+                return decode(av, member)
+            except Exception as exc:  # try the next member; report all if none fits
+                errors.append(exc)
+        raise ConversionError(
+            f"{av!r} fits none of {tp!r}: " + "; ".join(str(e) for e in errors), value=av
+        )
+
+    if len(decoders) == 1:
+        only, member = decoders[0]
+
+        def decode_optional(av: Any, _: Any) -> Any:
+            if "NULL" in av:
+                return None
+            return only(av, member)
+
+        return decode_optional
+    return decode_union
+
+
+# --- attrs classes (nested ones become maps) -----------------------------------------------
+
+
+def _overrides(
+    cls: type,
+    converter: cattrs.Converter,
+    rename: Mapping[str, str] | None,
+    field_types: Mapping[str, Any] | None,
+    *,
+    encode: bool,
+) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        kwargs: dict[str, Any] = {}
+        if rename and field.name in rename:
+            kwargs["rename"] = rename[field.name]
+        if field_types and field.name in field_types:
+            tp = field_types[field.name]
+            if encode:
+                kwargs["unstruct_hook"] = converter.get_unstructure_hook(tp)
+            else:
+                hook = converter.get_structure_hook(tp)
+                kwargs["struct_hook"] = lambda av, _, hook=hook, tp=tp: hook(av, tp)
+        if kwargs:
+            overrides[field.name] = cattrs.override(**kwargs)
+    return overrides
+
+
+def _stored_names(
+    cls: type,
+    rename: Mapping[str, str] | None,
+    field_types: Mapping[str, Any] | None,
+    *,
+    required_only: bool,
+) -> tuple[str, ...]:
+    names = []
+    for field in attrs.fields(cls):
+        if required_only and (field.default is not attrs.NOTHING or not field.init):
+            continue
+        tp = (field_types or {}).get(field.name, field.type)
+        if _may_be_omitted(tp):
+            names.append((rename or {}).get(field.name, field.name))
+    return tuple(names)
+
+
+def item_encoder(
+    cls: type,
+    converter: cattrs.Converter,
+    rename: Mapping[str, str] | None = None,
+    field_types: Mapping[str, Any] | None = None,
+) -> Callable[[Any], dict[str, Any]]:
+    """A generated function from an instance of `cls` to a DynamoDB item.
+
+    Fields whose hook returns ``None`` (``None`` values, empty sets) are left out.
+    `rename` maps field names to stored names; `field_types` overrides the declared
+    type of some fields (a TTL field is stored as epoch seconds, say).
+    """
+    overrides = _overrides(cls, converter, rename, field_types, encode=True)
+    generated = make_dict_unstructure_fn(cls, converter, **overrides)
+    omittable = _stored_names(cls, rename, field_types, required_only=False)
+    if not omittable:
+        return generated
+
+    def encode(obj: Any) -> dict[str, Any]:
+        item = generated(obj)
+        for name in omittable:
+            if item.get(name, NULL) is None:
+                del item[name]
+        return item
+
+    return encode
+
+
+def item_decoder(
+    cls: type[T],
+    converter: cattrs.Converter,
+    rename: Mapping[str, str] | None = None,
+    field_types: Mapping[str, Any] | None = None,
+) -> Callable[[dict[str, Any]], T]:
+    """A generated function from a DynamoDB item to an instance of `cls`.
+
+    A missing attribute reads as ``None`` (Optional fields) or an empty set (set
+    fields) when the field has no default, matching what `item_encoder` leaves out.
+    """
+    overrides = _overrides(cls, converter, rename, field_types, encode=False)
+    generated = make_dict_structure_fn(cls, converter, **overrides)
+    fillable = _stored_names(cls, rename, field_types, required_only=True)
+    if not fillable:
+        return generated
+
+    def decode(item: dict[str, Any]) -> T:
+        for name in fillable:
+            if name not in item:
+                item[name] = NULL
+        return generated(item)
+
+    return decode
+
+
+def _may_be_omitted(tp: Any) -> bool:
+    if isinstance(tp, str):  # unresolved annotations: resolved by the caller first
+        return True
+    if _origin(tp) is typing.Annotated:
+        return _may_be_omitted(typing.get_args(tp)[0])
+    return _is_optional(tp) or _is_set(tp) or _is_any(tp)
+
+
+def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:
+    attrs.resolve_types(cls)
+    encode = item_encoder(cls, converter)
+
+    def encode_nested(value: Any) -> dict[str, Any]:
+        if not isinstance(value, cls):
+            raise _type_error(value, f"a {cls.__name__}")
+        return {"M": encode(value)}
+
+    return encode_nested
+
+
+def _structure_class(cls: type, converter: cattrs.Converter) -> Decoder:
+    attrs.resolve_types(cls)
+    decode = item_decoder(cls, converter)
+
+    def decode_nested(av: Any, _: Any) -> Any:
+        return decode(dict(av["M"]))
+
+    return decode_nested
+
+
+# --- key types -----------------------------------------------------------------------------
+
+
+def scalar_type(tp: Any, stored_as: Mapping[Any, Any] | None = None) -> str | None:
+    """The DynamoDB scalar type (``"S"``, ``"N"``, ``"B"``) a field type is stored as.
+
+    Returns ``None`` for types DynamoDB cannot use as a key (bool, lists, maps,
+    sets, Optional...). `stored_as` maps user-registered types to the type their
+    encoder produces.
+    """
+    if stored_as and tp in stored_as:
+        return scalar_type(stored_as[tp], stored_as)
+    if _is_epoch(tp):
+        return "N"
+    if _origin(tp) is typing.Annotated:
+        return scalar_type(typing.get_args(tp)[0], stored_as)
+    supertype = getattr(tp, "__supertype__", None)  # typing.NewType
+    if supertype is not None:
+        return scalar_type(supertype, stored_as)
+    if _is_enum(tp):
+        kinds = {scalar_type(type(m.value), stored_as) for m in tp}
+        return kinds.pop() if len(kinds) == 1 else None
+    if _is_literal(tp):
+        kinds = {scalar_type(type(v), stored_as) for v in typing.get_args(tp)}
+        return kinds.pop() if len(kinds) == 1 else None
+    hooks = _SCALAR_HOOKS.get(tp)
+    if hooks is None or hooks[2] == "BOOL":
+        return None
+    return hooks[2]

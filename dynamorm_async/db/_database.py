@@ -1,0 +1,206 @@
+"""`Database`: one pooled client, the registered mappers and their table names."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from aiobotocore.session import AioSession
+
+from dynamorm_async.db._repository import Repository
+from dynamorm_async.db._tables import Schema
+from dynamorm_async.errors import MappingError
+from dynamorm_async.mapping import Mapper
+from dynamorm_async.specs import valid_name
+from dynamorm_async.transport import ClientConfig, Transport
+
+__all__ = ["Database"]
+
+T = TypeVar("T")
+
+
+class Database:
+    """A connection to DynamoDB: the client, the mappers and their table names.
+
+    Open it with ``async with Database.connect(...) as db`` (or ``await db.open()``
+    and ``await db.close()``, e.g. in a FastAPI lifespan). One `Database` is meant to
+    be shared by a whole application: its client pools connections.
+
+    Example:
+        ```python
+        async with Database.connect(region_name="eu-west-1", mappers=[products]) as db:
+            await db.schema.ensure(products)
+            repo = db.repository(products)
+        ```
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        mappers: Iterable[Mapper[Any]] = (),
+        table_name_template: str = "{table}",
+        table_name_vars: Mapping[str, str] | None = None,
+        session: AioSession | None = None,
+    ) -> None:
+        self.config = config
+        self.transport = Transport(config, session)
+        self.table_name_template = table_name_template
+        self.table_name_vars = dict(table_name_vars or {})
+        _check_template(table_name_template, self.table_name_vars)
+        self._mappers: dict[type, list[Mapper[Any]]] = {}
+        self._repositories: dict[int, Repository[Any]] = {}
+        self.schema = Schema(self)
+        for mapper in mappers:
+            self.register(mapper)
+
+    @classmethod
+    def connect(
+        cls,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        *,
+        mappers: Iterable[Mapper[Any]] = (),
+        table_name_template: str = "{table}",
+        table_name_vars: Mapping[str, str] | None = None,
+        profile_name: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        max_pool_connections: int = 50,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        max_attempts: int = 3,
+        session: AioSession | None = None,
+    ) -> Database:
+        """A `Database` to open with ``async with``.
+
+        Args:
+            endpoint_url: a DynamoDB-compatible endpoint; ``None`` for AWS itself.
+            region_name: the AWS region; ``None`` takes it from the environment or
+                profile (``us-east-1`` for a local endpoint with none configured).
+            mappers: the mappers to register (`register` adds more later).
+            table_name_template: how a mapper's table name becomes the real one, e.g.
+                ``"{env}-{table}"``; ``{table}`` is the mapper's name.
+            table_name_vars: values for the template's other fields (``{"env": "prod"}``).
+            profile_name: an AWS profile for credentials and region.
+            aws_access_key_id: explicit credentials; by default the usual AWS chain
+                (environment, profile, instance role) is used.
+            aws_secret_access_key: explicit credentials, with `aws_access_key_id`.
+            aws_session_token: a session token for temporary credentials.
+            max_pool_connections: the size of the HTTP connection pool.
+            connect_timeout: seconds to wait for a connection.
+            read_timeout: seconds to wait for a response.
+            max_attempts: attempts per call made by botocore's retry logic.
+            session: an aiobotocore session to create the client from.
+        """
+        config = ClientConfig(
+            endpoint_url=endpoint_url,
+            region_name=region_name,
+            profile_name=profile_name,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            max_pool_connections=max_pool_connections,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_attempts=max_attempts,
+        )
+        return cls(
+            config,
+            mappers=mappers,
+            table_name_template=table_name_template,
+            table_name_vars=table_name_vars,
+            session=session,
+        )
+
+    def __repr__(self) -> str:
+        state = "open" if self.transport.is_open else "closed"
+        return f"<Database {self.config!r} {state}>"
+
+    async def open(self) -> Database:
+        """Create the client; `connect` plus ``async with`` does this for you."""
+        await self.transport.open()
+        return self
+
+    async def close(self) -> None:
+        """Close the client and every pooled connection."""
+        await self.transport.close()
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def client(self) -> Any:
+        """The underlying aiobotocore DynamoDB client, for calls the library does not wrap."""
+        return self.transport.client
+
+    def register(self, mapper: Mapper[Any]) -> None:
+        """Register a mapper, so that `model` finds it by its class."""
+        if not isinstance(mapper, Mapper):
+            raise MappingError(f"expected a Mapper, got {mapper!r}")
+        self.table_name(mapper)  # a template that makes an invalid name fails now
+        known = self._mappers.setdefault(mapper.cls, [])
+        if mapper not in known:
+            known.append(mapper)
+
+    @property
+    def mappers(self) -> list[Mapper[Any]]:
+        """The registered mappers."""
+        return [m for group in self._mappers.values() for m in group]
+
+    def table_name(self, mapper: Mapper[Any]) -> str:
+        """The real name of the mapper's table, after the template is applied."""
+        name = self.table_name_template.format(table=mapper.table, **self.table_name_vars)
+        if not valid_name(name):
+            raise MappingError(
+                f"table name {name!r} (from template {self.table_name_template!r}) must be "
+                "3-255 characters of letters, digits, '_', '-', '.'",
+                table=name,
+            )
+        return name
+
+    def repository(self, mapper: Mapper[T]) -> Repository[T]:
+        """The `Repository` of a mapper (registered or not)."""
+        repository = self._repositories.get(id(mapper))
+        if repository is None or repository.mapper is not mapper:
+            repository = self._repositories[id(mapper)] = Repository(self, mapper)
+        return repository
+
+    def model(self, cls: type[T]) -> Repository[T]:
+        """The `Repository` of the registered mapper of `cls`."""
+        found = self._mappers.get(cls, [])
+        if not found:
+            names = sorted(c.__name__ for c in self._mappers)
+            raise MappingError(
+                f"{getattr(cls, '__name__', cls)!r} has no registered mapper; pass it in "
+                f"Database.connect(mappers=[...]) or db.register() (registered: {names})"
+            )
+        if len(found) > 1:
+            tables = [m.table for m in found]
+            raise MappingError(
+                f"{cls.__name__} has {len(found)} mappers (tables {tables}); use "
+                "db.repository(mapper) to choose one"
+            )
+        return self.repository(found[0])
+
+
+def _check_template(template: str, variables: Mapping[str, str]) -> None:
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    if "table" not in fields:
+        raise MappingError(f"table_name_template {template!r} must contain {{table}}")
+    missing = fields - {"table"} - set(variables)
+    if missing:
+        raise MappingError(
+            f"table_name_template {template!r} uses {sorted(missing)}; give them in table_name_vars"
+        )

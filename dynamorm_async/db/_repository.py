@@ -1,0 +1,242 @@
+"""`Repository[T]`: get, put, create, update and delete objects of one mapped class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+from dynamorm_async import query
+from dynamorm_async.errors import (
+    ConditionFailed,
+    ConversionError,
+    ItemAlreadyExists,
+    ItemNotFound,
+    VersionConflict,
+    error_context,
+)
+from dynamorm_async.expressions import Condition, PathLike, Update
+from dynamorm_async.mapping import Mapper
+from dynamorm_async.query import ReturnValues
+
+if TYPE_CHECKING:
+    from dynamorm_async.db._database import Database
+
+__all__ = ["Repository"]
+
+T = TypeVar("T")
+
+
+class Repository(Generic[T]):
+    """Reads and writes objects of one mapped class. Get one with `Database.repository`.
+
+    Keys are given as the partition value, a ``(partition, sort)`` tuple, or a dict
+    of Python field names; an object of the class works wherever a key does.
+
+    Example:
+        ```python
+        repo = db.repository(products)
+        await repo.put(Product(id="p1", category="books", price=12, name="DDIA"))
+        p = await repo.get("p1")
+        p = await repo.update(p, set={"price": 10}, condition=attr("price") > 5)
+        await repo.delete(p)
+        ```
+    """
+
+    def __init__(self, database: Database, mapper: Mapper[T]) -> None:
+        self.mapper = mapper
+        self.table = database.table_name(mapper)
+        self._db = database
+
+    def __repr__(self) -> str:
+        return f"Repository({self.mapper.cls.__name__}, table={self.table!r})"
+
+    async def get(
+        self,
+        key: Any,
+        *,
+        consistent: bool = False,
+        projection: Iterable[PathLike] | None = None,
+    ) -> T | None:
+        """The item with `key`, or ``None``.
+
+        Args:
+            key: the partition value, a ``(partition, sort)`` tuple or a dict.
+            consistent: a strongly consistent read (twice the read cost).
+            projection: fetch only these fields (the key fields are always fetched);
+                every field without a default must be included to build the object.
+        """
+        with error_context(table=self.table, operation="GetItem"):
+            op = query.get(self.mapper, key, consistent=consistent, projection=projection)
+            response = await self._call("GetItem", op.request(self.table), op.key)
+            raw = response.get("Item")
+            if raw is None:
+                return None
+            return self._decode(raw, op.key, projected=bool(op.projection))
+
+    async def get_or_raise(
+        self,
+        key: Any,
+        *,
+        consistent: bool = False,
+        projection: Iterable[PathLike] | None = None,
+    ) -> T:
+        """The item with `key`; raises `ItemNotFound` when there is none."""
+        found = await self.get(key, consistent=consistent, projection=projection)
+        if found is None:
+            stored = self.mapper.key(key)
+            raise ItemNotFound(
+                f"no {self.mapper.cls.__name__} with this key",
+                table=self.table,
+                operation="GetItem",
+                key=self.mapper.key_values(stored),
+            )
+        return found
+
+    @overload
+    async def put(
+        self, obj: T, *, condition: Condition | None = None, return_old: Literal[False] = False
+    ) -> T: ...
+
+    @overload
+    async def put(
+        self, obj: T, *, condition: Condition | None = None, return_old: Literal[True]
+    ) -> T | None: ...
+
+    async def put(
+        self, obj: T, *, condition: Condition | None = None, return_old: bool = False
+    ) -> T | None:
+        """Write `obj`, replacing any item with the same key.
+
+        Returns the object as stored (for a versioned mapper, with its version bumped:
+        keep the returned object for the next write), or with ``return_old=True`` the
+        item that was replaced (``None`` if there was none).
+
+        Raises:
+            ConditionFailed: `condition` was false; `.item` is the stored item.
+            VersionConflict: the stored version differs from `obj`'s.
+            ItemTooLarge: the item is over 400 KB (nothing is sent).
+        """
+        with error_context(table=self.table, operation="PutItem"):
+            op = query.put(self.mapper, obj, condition=condition, return_old=return_old)
+            response = await self._write("PutItem", op)
+            if return_old:
+                return self._old(response, op.key)
+            return op.stored
+
+    async def create(self, obj: T) -> T:
+        """Write `obj` only if no item has its key; else raise `ItemAlreadyExists`."""
+        with error_context(table=self.table, operation="PutItem"):
+            op = query.put(self.mapper, obj, create=True)
+            await self._write("PutItem", op)
+            return op.stored
+
+    async def update(
+        self,
+        target: Any,
+        *,
+        set: Mapping[PathLike, Any] | None = None,
+        remove: Iterable[PathLike] | None = None,
+        add: Mapping[PathLike, Any] | None = None,
+        delete: Mapping[PathLike, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: ReturnValues = "ALL_NEW",
+    ) -> T | None:
+        """Change some attributes of the item `target` (an object or a key).
+
+        Args:
+            set: fields to assign (``None`` removes the attribute).
+            remove: fields to remove.
+            add: numbers to add to number fields, or elements to add to set fields.
+            delete: elements to remove from set fields.
+            condition: a condition the stored item must meet.
+            return_values: ``"ALL_NEW"`` (default) returns the item after the update,
+                ``"ALL_OLD"`` the item before it (``None`` if it was new), ``"NONE"``
+                returns ``None``.
+
+        Like DynamoDB's UpdateItem, an update of a missing key creates the item; add
+        ``condition=attr(<partition key>).exists()`` to forbid that.
+        """
+        with error_context(table=self.table, operation="UpdateItem"):
+            changes = Update.of(set=set, remove=remove, add=add, delete=delete)
+            op = query.update(
+                self.mapper, target, changes, condition=condition, return_values=return_values
+            )
+            response = await self._write("UpdateItem", op)
+            if return_values == "NONE":
+                return None
+            return self._old(response, op.key)
+
+    async def delete(
+        self, target: Any, *, condition: Condition | None = None, return_old: bool = False
+    ) -> T | None:
+        """Delete the item `target` (an object or a key); deleting a missing item is no error.
+
+        Returns the deleted item with ``return_old=True`` (``None`` if there was none).
+        An object of a versioned mapper is deleted only if its version is current.
+        """
+        with error_context(table=self.table, operation="DeleteItem"):
+            op = query.delete(self.mapper, target, condition=condition, return_old=return_old)
+            response = await self._write("DeleteItem", op)
+            return self._old(response, op.key) if return_old else None
+
+    # --- internals --------------------------------------------------------------------
+
+    async def _call(
+        self, operation: str, request: dict[str, Any], key: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self._db.transport.call(
+            operation, request, key=self.mapper.key_values(key)
+        )
+
+    async def _write(
+        self, operation: str, op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T]
+    ) -> dict[str, Any]:
+        try:
+            return await self._call(operation, op.request(self.table), op.key)
+        except ConditionFailed as exc:
+            raise self._condition_error(exc, op) from exc
+
+    def _condition_error(
+        self,
+        exc: ConditionFailed,
+        op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T],
+    ) -> ConditionFailed:
+        raw = exc.item
+        item: Any = None
+        if raw is not None:
+            try:
+                item = self.mapper.decode(dict(raw))
+            except ConversionError:
+                item = raw  # the stored item does not fit the class: give it as it is
+        context = {
+            "table": self.table,
+            "operation": exc.operation,
+            "key": exc.key,
+            "expressions": exc.expressions,
+        }
+        name = self.mapper.cls.__name__
+        if isinstance(op, query.PutOp) and op.create and raw is not None:
+            return ItemAlreadyExists(f"a {name} with this key already exists", item=item, **context)
+        if op.is_version_conflict(raw):
+            return VersionConflict(
+                f"{name} was changed by someone else: expected version "
+                f"{op.expected_version}, the stored item is {'missing' if raw is None else 'newer'}",
+                item=item,
+                **context,
+            )
+        return ConditionFailed(exc.message, item=item, **context)
+
+    def _old(self, response: dict[str, Any], key: dict[str, Any]) -> T | None:
+        raw = response.get("Attributes")
+        return None if raw is None else self._decode(raw, key, projected=False)
+
+    def _decode(self, raw: dict[str, Any], key: dict[str, Any], *, projected: bool) -> T:
+        try:
+            return self.mapper.decode(raw)
+        except ConversionError as exc:
+            if projected and exc.field is not None and "required" in exc.message:
+                exc.message += (
+                    "; the projection leaves it out: project every field without a default"
+                )
+            exc.add_context(key=self.mapper.key_values(key))
+            raise

@@ -1,0 +1,272 @@
+"""Every error dynamorm_async raises, as one tree.
+
+```
+DynamORMError
+├── MappingError (TypeError)           a class or mapper is set up wrongly
+├── ConversionError (ValueError)       a value cannot be encoded or an item decoded
+├── ValidationError (ValueError)       a request is invalid (ours, or DynamoDB's ValidationException)
+│   └── ItemTooLarge                   an item is over 400 KB, found before sending
+├── ItemNotFound (LookupError)         get_or_raise found nothing
+├── ConditionFailed                    a condition expression was false
+│   ├── ItemAlreadyExists              create() found the key taken
+│   └── VersionConflict                the stored version differs from the loaded one
+├── TableNotFound (LookupError)        the table does not exist
+├── TransportError                     DynamoDB could not be reached, or the request not signed
+└── DynamoDBError                      any other error DynamoDB returned, with its code
+    └── ThrottledError                 DynamoDB throttled the request
+```
+
+Each error carries the context it happened in: the table, the operation, the key
+and the expressions of the request (with values left out), and renders them in its
+message. The `error_context` helper attaches that context to errors raised inside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = [
+    "ConditionFailed",
+    "ConversionError",
+    "DynamORMError",
+    "DynamoDBError",
+    "ErrorContext",
+    "ItemAlreadyExists",
+    "ItemNotFound",
+    "ItemTooLarge",
+    "MappingError",
+    "TableNotFound",
+    "ThrottledError",
+    "TransportError",
+    "ValidationError",
+    "VersionConflict",
+    "error_context",
+]
+
+
+class ErrorContext:
+    """Where an error happened: table, operation, key and request expressions.
+
+    Values of the request are never included, so an error message can be logged
+    without leaking data; keys are included because they say which item failed.
+    """
+
+    __slots__ = ("expressions", "key", "operation", "table")
+
+    def __init__(
+        self,
+        table: str | None = None,
+        operation: str | None = None,
+        key: Mapping[str, Any] | None = None,
+        expressions: Mapping[str, str] | None = None,
+    ) -> None:
+        self.table = table
+        self.operation = operation
+        self.key = dict(key) if key is not None else None
+        self.expressions = dict(expressions) if expressions else None
+
+    def describe(self) -> str:
+        """The context as ``table=..., operation=..., key=...`` (empty parts left out)."""
+        parts = []
+        if self.table is not None:
+            parts.append(f"table={self.table!r}")
+        if self.operation is not None:
+            parts.append(f"operation={self.operation}")
+        if self.key is not None:
+            parts.append(f"key={self.key!r}")
+        if self.expressions:
+            parts.extend(f"{name}={text!r}" for name, text in self.expressions.items())
+        return ", ".join(parts)
+
+
+class DynamORMError(Exception):
+    """The root of every error raised by dynamorm_async.
+
+    Attributes:
+        message: what went wrong, without the context.
+        table: the table's full name, when known.
+        operation: the DynamoDB operation (``PutItem``...) or ours (``encode``...).
+        key: the item's key as DynamoDB sees it, when known.
+        expressions: the request's expression strings (no values), when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        operation: str | None = None,
+        key: Mapping[str, Any] | None = None,
+        expressions: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = ErrorContext(table, operation, key, expressions)
+
+    @property
+    def table(self) -> str | None:
+        """The table's full name, when known."""
+        return self.context.table
+
+    @property
+    def operation(self) -> str | None:
+        """The operation that failed, when known."""
+        return self.context.operation
+
+    @property
+    def key(self) -> dict[str, Any] | None:
+        """The key of the item concerned, when known."""
+        return self.context.key
+
+    @property
+    def expressions(self) -> dict[str, str] | None:
+        """The request's expression strings, when known."""
+        return self.context.expressions
+
+    def add_context(
+        self,
+        *,
+        table: str | None = None,
+        operation: str | None = None,
+        key: Mapping[str, Any] | None = None,
+        expressions: Mapping[str, str] | None = None,
+    ) -> None:
+        """Fill in the context parts that are still unknown; known parts are kept."""
+        ctx = self.context
+        if ctx.table is None:
+            ctx.table = table
+        if ctx.operation is None:
+            ctx.operation = operation
+        if ctx.key is None and key is not None:
+            ctx.key = dict(key)
+        if ctx.expressions is None and expressions:
+            ctx.expressions = dict(expressions)
+
+    def __str__(self) -> str:
+        where = self.context.describe()
+        return f"{self.message} ({where})" if where else self.message
+
+
+class MappingError(DynamORMError, TypeError):
+    """A class, field, key or index is mapped in a way that cannot work."""
+
+
+class ConversionError(DynamORMError, ValueError):
+    """A value cannot be encoded to DynamoDB, or a stored item does not fit its class.
+
+    Attributes:
+        cls: the class being encoded or decoded, when known.
+        field: the field (dotted path for nested classes), when known.
+        value: the offending value or attribute value, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cls: type | None = None,
+        field: str | None = None,
+        value: Any = None,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.cls = cls
+        self.field = field
+        self.value = value
+
+
+class ValidationError(DynamORMError, ValueError):
+    """A request is invalid: found by us before sending, or DynamoDB's ValidationException."""
+
+
+class ItemTooLarge(ValidationError):
+    """An item is over DynamoDB's 400 KB limit; it was not sent.
+
+    Attributes:
+        size: the item's size in bytes, counted as DynamoDB counts it.
+        limit: the limit in bytes (409,600).
+    """
+
+    def __init__(self, message: str, *, size: int, limit: int, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.size = size
+        self.limit = limit
+
+
+class ItemNotFound(DynamORMError, LookupError):
+    """No item has the key that was asked for."""
+
+
+class ConditionFailed(DynamORMError):
+    """A condition expression was false; nothing was written.
+
+    Attributes:
+        item: the item as it is stored now, decoded into its class when DynamoDB
+            returned it (``None`` when there is no such item).
+    """
+
+    def __init__(self, message: str, *, item: Any = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.item = item
+
+
+class ItemAlreadyExists(ConditionFailed):
+    """``create()`` found an item with the same key; it was not overwritten."""
+
+
+class VersionConflict(ConditionFailed):
+    """The stored version differs from the one loaded: someone else wrote first."""
+
+
+class TableNotFound(DynamORMError, LookupError):
+    """The table does not exist (or is not visible to these credentials)."""
+
+
+class TransportError(DynamORMError):
+    """DynamoDB could not be reached (connection, timeout) or the request not signed
+    (no credentials, no region); the request may or may not have been applied."""
+
+
+class DynamoDBError(DynamORMError):
+    """Any other error DynamoDB returned.
+
+    Attributes:
+        code: the AWS error code, such as ``InternalServerError``.
+        http_status: the HTTP status of the response, when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, code: str, http_status: int | None = None, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.code = code
+        self.http_status = http_status
+
+
+class ThrottledError(DynamoDBError):
+    """DynamoDB throttled the request (throughput or request-rate limits)."""
+
+
+@contextlib.contextmanager
+def error_context(
+    *,
+    table: str | None = None,
+    operation: str | None = None,
+    key: Mapping[str, Any] | None = None,
+    expressions: Mapping[str, str] | None = None,
+) -> Iterator[None]:
+    """Attach context to any `DynamORMError` raised inside the block.
+
+    Example:
+        >>> with error_context(table="products", operation="PutItem"):
+        ...     raise ValidationError("bad")
+        Traceback (most recent call last):
+        dynamorm_async.errors.ValidationError: bad (table='products', operation=PutItem)
+    """
+    try:
+        yield
+    except DynamORMError as exc:
+        exc.add_context(table=table, operation=operation, key=key, expressions=expressions)
+        raise

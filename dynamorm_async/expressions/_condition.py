@@ -1,0 +1,303 @@
+"""Paths and conditions as frozen data, compiled to DynamoDB expression text.
+
+``attr("price") > 5`` builds a `Compare`; ``&``, ``|`` and ``~`` combine
+conditions. Nothing is encoded until `Condition.compile`, which takes a
+`Resolver` (the mapper) to turn Python names into stored names and values into
+AttributeValues of the field's type, and a `Params` to allocate placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from dynamorm_async.errors import ValidationError
+from dynamorm_async.expressions._params import Params, Resolver
+from dynamorm_async.expressions._path import parse_path
+
+__all__ = [
+    "And",
+    "Between",
+    "Compare",
+    "Condition",
+    "Exists",
+    "Function",
+    "In",
+    "Not",
+    "Or",
+    "Path",
+    "attr",
+]
+
+_NULL = {"NULL": True}
+
+
+class Path:
+    """A path to an attribute, by Python field names; compares into conditions.
+
+    Build one with `attr`. Comparisons (``==``, ``<``...) and methods return
+    `Condition` objects, which combine with ``&``, ``|`` and ``~``.
+    """
+
+    __slots__ = ("elements",)
+
+    def __init__(self, elements: tuple[str | int, ...]) -> None:
+        self.elements = elements
+
+    def __repr__(self) -> str:
+        return f"attr({str(self)!r})"
+
+    def __str__(self) -> str:
+        out = ""
+        for element in self.elements:
+            if isinstance(element, int):
+                out += f"[{element}]"
+            else:
+                out += f".{element}" if out else element
+        return out
+
+    def __hash__(self) -> int:
+        return hash(self.elements)
+
+    # Comparisons build conditions: that is what a Path is for, so == does too.
+    def __eq__(self, value: Any) -> Compare:  # type: ignore[override]
+        return Compare(self, "=", value)
+
+    def __ne__(self, value: Any) -> Compare:  # type: ignore[override]
+        return Compare(self, "<>", value)
+
+    def __lt__(self, value: Any) -> Compare:
+        return Compare(self, "<", value)
+
+    def __le__(self, value: Any) -> Compare:
+        return Compare(self, "<=", value)
+
+    def __gt__(self, value: Any) -> Compare:
+        return Compare(self, ">", value)
+
+    def __ge__(self, value: Any) -> Compare:
+        return Compare(self, ">=", value)
+
+    def exists(self) -> Exists:
+        """The attribute is present (``attribute_exists``)."""
+        return Exists(self, True)
+
+    def not_exists(self) -> Exists:
+        """The attribute is absent (``attribute_not_exists``)."""
+        return Exists(self, False)
+
+    def begins_with(self, prefix: Any) -> Function:
+        """A string or binary attribute starts with `prefix`."""
+        return Function("begins_with", self, prefix)
+
+    def contains(self, value: Any) -> Function:
+        """A string contains a substring, or a set or list contains an element."""
+        return Function("contains", self, value)
+
+    def between(self, low: Any, high: Any) -> Between:
+        """``low <= attribute <= high``."""
+        return Between(self, low, high)
+
+    def is_in(self, values: Iterable[Any]) -> In:
+        """The attribute equals one of `values`."""
+        return In(self, tuple(values))
+
+    def compile(self, resolver: Resolver, params: Params) -> tuple[str, Any]:
+        """The placeholder form of this path, and the type of the value it holds."""
+        stored, tp = resolver.resolve_path(self.elements)
+        return params.path(stored), tp
+
+
+def attr(*parts: str | int) -> Path:
+    """A path to an attribute, by Python field names.
+
+    Example:
+        >>> attr("price") > 5
+        Compare(path=attr('price'), op='>', value=5)
+        >>> attr("address.city"), attr("tags", 0)
+        (attr('address.city'), attr('tags[0]'))
+    """
+    if not parts:
+        raise ValidationError("attr() needs at least one path element")
+    elements: list[str | int] = []
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            if not elements:
+                raise ValidationError("an attribute path must start with a name")
+            elements.append(part)
+        elif isinstance(part, str):
+            elements.extend(parse_path(part))
+        else:
+            raise ValidationError(f"path elements are names or list indexes, not {part!r}")
+    return Path(tuple(elements))
+
+
+class Condition:
+    """A condition on an item; combine with ``&`` (and), ``|`` (or), ``~`` (not)."""
+
+    __slots__ = ()
+
+    def __and__(self, other: Condition) -> Condition:
+        return And(_flatten(And, self, other))
+
+    def __or__(self, other: Condition) -> Condition:
+        return Or(_flatten(Or, self, other))
+
+    def __invert__(self) -> Condition:
+        return Not(self)
+
+    def __bool__(self) -> bool:
+        # `a < attr("x") < b` and `if cond:` would silently drop half the condition.
+        raise TypeError(
+            "a condition has no truth value: combine conditions with & | ~, not and/or/not"
+        )
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        raise NotImplementedError
+
+
+def _flatten(kind: type[And] | type[Or], *conditions: Condition) -> tuple[Condition, ...]:
+    out: list[Condition] = []
+    for condition in conditions:
+        if not isinstance(condition, Condition):
+            raise ValidationError(f"cannot combine a condition with {condition!r}")
+        out.extend(condition.conditions if isinstance(condition, kind) else (condition,))
+    return tuple(out)
+
+
+def _value(path: Path, value: Any, resolver: Resolver, params: Params) -> tuple[str, str]:
+    """Compile a path and a value of the path's type: (path text, value placeholder)."""
+    path_text, tp = path.compile(resolver, params)
+    encoded = _NULL if value is None else resolver.encode_value(value, tp)
+    if encoded is None:  # an empty set: DynamoDB cannot compare with one
+        raise ValidationError(f"cannot compare {path} with an empty set")
+    return path_text, params.value(encoded)
+
+
+@attrs.frozen(eq=False)
+class Compare(Condition):
+    """``path <op> value`` with op one of ``= <> < <= > >=``."""
+
+    path: Path
+    op: str
+    value: Any
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        path_text, value = _value(self.path, self.value, resolver, params)
+        return f"{path_text} {self.op} {value}"
+
+
+@attrs.frozen(eq=False)
+class Between(Condition):
+    """``path BETWEEN low AND high``."""
+
+    path: Path
+    low: Any
+    high: Any
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        path_text, low = _value(self.path, self.low, resolver, params)
+        _, high = _value(self.path, self.high, resolver, params)
+        return f"{path_text} BETWEEN {low} AND {high}"
+
+
+@attrs.frozen(eq=False)
+class In(Condition):
+    """``path IN (v1, v2, ...)``."""
+
+    path: Path
+    values: tuple[Any, ...]
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        if not self.values:
+            raise ValidationError(f"{self.path}.is_in() needs at least one value")
+        path_text = ""
+        placeholders = []
+        for value in self.values:
+            path_text, placeholder = _value(self.path, value, resolver, params)
+            placeholders.append(placeholder)
+        # DynamoDB allows 100 operands per IN; longer lists become ORs of INs.
+        chunks = [placeholders[i : i + 100] for i in range(0, len(placeholders), 100)]
+        parts = [f"{path_text} IN ({', '.join(chunk)})" for chunk in chunks]
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+@attrs.frozen(eq=False)
+class Exists(Condition):
+    """``attribute_exists(path)`` or ``attribute_not_exists(path)``."""
+
+    path: Path
+    present: bool
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        path_text, _ = self.path.compile(resolver, params)
+        name = "attribute_exists" if self.present else "attribute_not_exists"
+        return f"{name}({path_text})"
+
+
+@attrs.frozen(eq=False)
+class Function(Condition):
+    """``begins_with(path, value)`` or ``contains(path, value)``."""
+
+    name: str
+    path: Path
+    value: Any
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        path_text, tp = self.path.compile(resolver, params)
+        if self.name == "contains":
+            # The operand is an element of the attribute (a set or list), or a substring.
+            encoded = resolver.encode_value(self.value, _element_type(tp, self.value))
+        else:
+            encoded = resolver.encode_value(self.value, type(self.value))
+        if encoded is None:
+            raise ValidationError(f"{self.name}({self.path}, ...) needs a value")
+        return f"{self.name}({path_text}, {params.value(encoded)})"
+
+
+def _element_type(tp: Any, value: Any) -> Any:
+    args = getattr(tp, "__args__", None)
+    if args and getattr(tp, "__origin__", None) in (set, frozenset, list, tuple):
+        return args[0]
+    return type(value)
+
+
+@attrs.frozen(eq=False)
+class And(Condition):
+    """All of the conditions hold."""
+
+    conditions: tuple[Condition, ...]
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        return " AND ".join(f"({c.compile(resolver, params)})" for c in self.conditions)
+
+
+@attrs.frozen(eq=False)
+class Or(Condition):
+    """At least one of the conditions holds."""
+
+    conditions: tuple[Condition, ...]
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        return " OR ".join(f"({c.compile(resolver, params)})" for c in self.conditions)
+
+
+@attrs.frozen(eq=False)
+class Not(Condition):
+    """The condition does not hold."""
+
+    condition: Condition
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        return f"NOT ({self.condition.compile(resolver, params)})"

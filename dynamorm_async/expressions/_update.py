@@ -1,0 +1,115 @@
+"""Update expressions: SET, REMOVE, ADD and DELETE actions in one UpdateExpression."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+import attrs
+
+from dynamorm_async.errors import ValidationError
+from dynamorm_async.expressions._condition import Path, attr
+from dynamorm_async.expressions._params import Params, Resolver, check_length
+
+__all__ = ["PathLike", "Update"]
+
+#: A path given as `attr(...)` or as text (``"address.city"``).
+PathLike = Union[Path, str]
+
+
+def _path(value: PathLike) -> Path:
+    if isinstance(value, Path):
+        return value
+    if isinstance(value, str):
+        return attr(value)
+    raise ValidationError(f"expected an attribute name or attr(...), got {value!r}")
+
+
+@attrs.frozen
+class Update:
+    """The actions of one UpdateItem, by Python field names.
+
+    ``set`` assigns values (``None`` removes the attribute, as writing ``None``
+    leaves it out of an item); ``remove`` deletes attributes; ``add`` adds to a
+    number or adds elements to a set; ``delete`` removes elements from a set.
+
+    Example:
+        >>> Update.of(set={"price": 10}, add={"stock": -1}, remove=["discount"])
+        Update(set=((attr('price'), 10),), remove=(attr('discount'),), add=((attr('stock'), -1),), delete=())
+    """
+
+    set: tuple[tuple[Path, Any], ...] = ()
+    remove: tuple[Path, ...] = ()
+    add: tuple[tuple[Path, Any], ...] = ()
+    delete: tuple[tuple[Path, Any], ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        set: Mapping[PathLike, Any] | None = None,
+        remove: Iterable[PathLike] | None = None,
+        add: Mapping[PathLike, Any] | None = None,
+        delete: Mapping[PathLike, Any] | None = None,
+    ) -> Update:
+        """Build an update from the keyword form used by `Repository.update`."""
+        if isinstance(remove, (str, Path)):
+            remove = [remove]
+        return cls(
+            set=tuple((_path(k), v) for k, v in (set or {}).items()),
+            remove=tuple(_path(p) for p in (remove or ())),
+            add=tuple((_path(k), v) for k, v in (add or {}).items()),
+            delete=tuple((_path(k), v) for k, v in (delete or {}).items()),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.set or self.remove or self.add or self.delete)
+
+    def paths(self) -> list[Path]:
+        """Every path the update touches, in order."""
+        return [
+            *(p for p, _ in self.set),
+            *self.remove,
+            *(p for p, _ in self.add),
+            *(p for p, _ in self.delete),
+        ]
+
+    def compile(self, resolver: Resolver, params: Params) -> str:
+        """The UpdateExpression text, with placeholders allocated in `params`."""
+        seen: set[tuple[str | int, ...]] = set()
+        for path in self.paths():
+            if path.elements in seen:
+                raise ValidationError(f"the update touches {path} more than once")
+            seen.add(path.elements)
+        sets: list[str] = []
+        removes: list[str] = []
+        for path, value in self.set:
+            path_text, tp = path.compile(resolver, params)
+            encoded = None if value is None else resolver.encode_value(value, tp)
+            if encoded is None:  # None or an empty set: the attribute goes away
+                removes.append(path_text)
+            else:
+                sets.append(f"{path_text} = {params.value(encoded)}")
+        removes.extend(path.compile(resolver, params)[0] for path in self.remove)
+        adds = [self._operand("ADD", p, v, resolver, params) for p, v in self.add]
+        deletes = [self._operand("DELETE", p, v, resolver, params) for p, v in self.delete]
+        clauses = [
+            f"{keyword} {', '.join(parts)}"
+            for keyword, parts in (("SET", sets), ("REMOVE", removes), ("ADD", adds), ("DELETE", deletes))
+            if parts
+        ]
+        if not clauses:
+            raise ValidationError("an update needs at least one action (set, remove, add, delete)")
+        return check_length("UpdateExpression", " ".join(clauses))
+
+    @staticmethod
+    def _operand(keyword: str, path: Path, value: Any, resolver: Resolver, params: Params) -> str:
+        path_text, tp = path.compile(resolver, params)
+        encoded = resolver.encode_value(value, tp)
+        if encoded is None or not ({"N", "SS", "NS", "BS"} & encoded.keys()):
+            raise ValidationError(
+                f"{keyword} {path} needs a number or a non-empty set, got {value!r}"
+            )
+        if keyword == "DELETE" and "N" in encoded:
+            raise ValidationError(f"DELETE {path} removes elements from a set; got a number")
+        return f"{path_text} {params.value(encoded)}"

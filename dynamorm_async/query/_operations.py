@@ -1,0 +1,339 @@
+"""Single-item operations as data: Get, Put, Update, Delete.
+
+An operation is built from a mapper and the user's arguments (validated, encoded,
+with optimistic locking applied), and turned into a request payload in one place,
+`request(table)`. Repositories send them one by one; a unit of work or a
+transaction sends the same operations in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Generic, Literal, TypeVar
+
+import attrs
+
+from dynamorm_async.convert import MAX_ITEM_BYTES, item_size
+from dynamorm_async.errors import ItemTooLarge, ValidationError
+from dynamorm_async.expressions import Condition, Params, Path, PathLike, Update, attr, check_length
+from dynamorm_async.mapping import Mapper
+
+__all__ = [
+    "DeleteOp",
+    "GetOp",
+    "PutOp",
+    "ReturnValues",
+    "UpdateOp",
+    "delete",
+    "expressions_of",
+    "get",
+    "put",
+    "update",
+]
+
+T = TypeVar("T")
+
+#: What an update returns: nothing, the whole item after or before the update.
+ReturnValues = Literal["NONE", "ALL_NEW", "ALL_OLD"]
+
+
+def _with_expressions(
+    request: dict[str, Any], mapper: Mapper[Any], condition: Condition | None, params: Params
+) -> dict[str, Any]:
+    if condition is not None:
+        request["ConditionExpression"] = check_length(
+            "ConditionExpression", condition.compile(mapper, params)
+        )
+    request.update(params.request_fields())
+    return request
+
+
+def expressions_of(request: dict[str, Any]) -> dict[str, str]:
+    """The expression strings of a request (for error context; values stay out)."""
+    return {k: v for k, v in request.items() if k.endswith("Expression")}
+
+
+@attrs.frozen
+class GetOp(Generic[T]):
+    """Read one item by key."""
+
+    mapper: Mapper[T]
+    key: dict[str, Any]
+    consistent: bool = False
+    projection: tuple[Path, ...] = ()
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The GetItem payload for `table`."""
+        request: dict[str, Any] = {"TableName": table, "Key": self.key}
+        if self.consistent:
+            request["ConsistentRead"] = True
+        if self.projection:
+            params = Params()
+            # Keys are always fetched, so that the item can be decoded and identified.
+            paths = [attr(name) for name in self.mapper.key_fields]
+            paths += [p for p in self.projection if p.elements not in {q.elements for q in paths}]
+            text = ", ".join(p.compile(self.mapper, params)[0] for p in paths)
+            request["ProjectionExpression"] = check_length("ProjectionExpression", text)
+            request.update(params.request_fields())
+        return request
+
+
+@attrs.frozen
+class _Write(Generic[T]):
+    """What every write has: the mapper, the key, a condition and version bookkeeping."""
+
+    mapper: Mapper[T]
+    key: dict[str, Any]
+    condition: Condition | None
+    #: For a versioned item: the version the write expects to find (0: no item yet).
+    expected_version: int | None
+
+    def is_version_conflict(self, stored: dict[str, Any] | None) -> bool:
+        """Whether a failed condition is explained by the version, given the stored item."""
+        if self.expected_version is None:
+            return False
+        if stored is None:
+            return self.expected_version != 0
+        name = self.mapper.stored_name(self.mapper.version_attribute or "")
+        current = stored.get(name, {}).get("N")
+        return current is None or int(current) != self.expected_version
+
+
+@attrs.frozen
+class PutOp(_Write[T]):
+    """Write a whole item, replacing any item with the same key."""
+
+    item: dict[str, Any] = attrs.field(kw_only=True)
+    #: The object as it is stored (with its new version, for a versioned mapper).
+    stored: T = attrs.field(kw_only=True)
+    return_old: bool = attrs.field(default=False, kw_only=True)
+    #: Fail with ItemAlreadyExists if the key is taken.
+    create: bool = attrs.field(default=False, kw_only=True)
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The PutItem payload for `table`."""
+        request: dict[str, Any] = {"TableName": table, "Item": self.item}
+        if self.return_old:
+            request["ReturnValues"] = "ALL_OLD"
+        if self.condition is not None:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return _with_expressions(request, self.mapper, self.condition, Params())
+
+
+@attrs.frozen
+class UpdateOp(_Write[T]):
+    """Change some attributes of an item (creating it if it does not exist)."""
+
+    update: Update = attrs.field(kw_only=True)
+    return_values: ReturnValues = attrs.field(default="ALL_NEW", kw_only=True)
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The UpdateItem payload for `table`."""
+        params = Params()
+        request: dict[str, Any] = {
+            "TableName": table,
+            "Key": self.key,
+            "UpdateExpression": self.update.compile(self.mapper, params),
+        }
+        if self.return_values != "NONE":
+            request["ReturnValues"] = self.return_values
+        if self.condition is not None:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return _with_expressions(request, self.mapper, self.condition, params)
+
+
+@attrs.frozen
+class DeleteOp(_Write[T]):
+    """Delete an item by key."""
+
+    return_old: bool = attrs.field(default=False, kw_only=True)
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The DeleteItem payload for `table`."""
+        request: dict[str, Any] = {"TableName": table, "Key": self.key}
+        if self.return_old:
+            request["ReturnValues"] = "ALL_OLD"
+        if self.condition is not None:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return _with_expressions(request, self.mapper, self.condition, Params())
+
+
+# --- builders ---------------------------------------------------------------------------
+
+
+def _and(*conditions: Condition | None) -> Condition | None:
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return None
+    combined = present[0]
+    for condition in present[1:]:
+        combined = combined & condition
+    return combined
+
+
+def _check_condition(condition: Any) -> Condition | None:
+    if condition is not None and not isinstance(condition, Condition):
+        raise ValidationError(
+            f"condition must be built with attr(...), e.g. attr('price') > 5; got {condition!r}"
+        )
+    return condition
+
+
+def _version_guard(mapper: Mapper[Any], version: int) -> Condition:
+    """The condition a versioned write needs: the loaded version, or no item at all."""
+    if version == 0:
+        return attr(mapper.partition_key).not_exists()
+    return attr(mapper.version_attribute or "") == version
+
+
+def _version_of(mapper: Mapper[Any], obj: Any) -> int:
+    version = getattr(obj, mapper.version_attribute or "")
+    if version is None:
+        return 0
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ValidationError(
+            f"{mapper.cls.__name__}.{mapper.version_attribute} must be an int >= 0, got {version!r}",
+            table=mapper.table,
+        )
+    return version
+
+
+def get(
+    mapper: Mapper[T],
+    key: Any,
+    *,
+    consistent: bool = False,
+    projection: Iterable[PathLike] | None = None,
+) -> GetOp[T]:
+    """A GetItem of `key` (partition value, ``(pk, sk)`` tuple or dict)."""
+    paths = tuple(p if isinstance(p, Path) else attr(p) for p in projection or ())
+    for path in paths:
+        mapper.resolve_path(path.elements)  # unknown fields fail here, before sending
+    return GetOp(mapper, mapper.key(key), consistent, paths)
+
+
+def put(
+    mapper: Mapper[T],
+    obj: T,
+    *,
+    condition: Condition | None = None,
+    create: bool = False,
+    return_old: bool = False,
+) -> PutOp[T]:
+    """A PutItem of `obj`, with the version bumped and checked for a versioned mapper."""
+    if not isinstance(obj, mapper.cls):
+        raise ValidationError(
+            f"{mapper!r} stores {mapper.cls.__name__}, not {type(obj).__name__}",
+            table=mapper.table,
+            operation="PutItem",
+        )
+    condition = _check_condition(condition)
+    expected: int | None = None
+    stored = obj
+    guards: list[Condition | None] = [condition]
+    if create:
+        guards.append(attr(mapper.partition_key).not_exists())
+    if mapper.version_attribute is not None:
+        expected = _version_of(mapper, obj)
+        if not create or expected != 0:
+            guards.append(_version_guard(mapper, expected))
+        stored = attrs.evolve(obj, **{mapper.version_attribute: expected + 1})  # type: ignore[misc]
+    item = mapper.encode(stored)
+    key = {mapper.fields[name].stored: item[mapper.fields[name].stored] for name in mapper.key_fields}
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise ItemTooLarge(
+            f"{mapper.cls.__name__} item is {size:,} bytes; DynamoDB's limit is "
+            f"{MAX_ITEM_BYTES:,} (400 KB, names and values)",
+            size=size,
+            limit=MAX_ITEM_BYTES,
+            table=mapper.table,
+            operation="PutItem",
+            key=mapper.key_values(key),
+        )
+    return PutOp(
+        mapper,
+        key,
+        _and(*guards),
+        expected,
+        item=item,
+        stored=stored,
+        return_old=return_old,
+        create=create,
+    )
+
+
+def update(
+    mapper: Mapper[T],
+    target: Any,
+    changes: Update,
+    *,
+    condition: Condition | None = None,
+    return_values: ReturnValues = "ALL_NEW",
+) -> UpdateOp[T]:
+    """An UpdateItem of `target` (an object or a key).
+
+    For a versioned mapper, an object's loaded version is checked and bumped; a bare
+    key bumps the version without checking it.
+    """
+    if return_values not in ("NONE", "ALL_NEW", "ALL_OLD"):
+        raise ValidationError(
+            f"return_values must be 'NONE', 'ALL_NEW' or 'ALL_OLD', not {return_values!r}",
+            table=mapper.table,
+            operation="UpdateItem",
+        )
+    condition = _check_condition(condition)
+    key_fields = set(mapper.key_fields)
+    for path in changes.paths():
+        if path.elements[0] in key_fields:
+            raise ValidationError(
+                f"cannot update key field {path}: a key identifies the item; delete and put instead",
+                table=mapper.table,
+                operation="UpdateItem",
+            )
+        if mapper.version_attribute is not None and path.elements[0] == mapper.version_attribute:
+            raise ValidationError(
+                f"{path} is the version attribute; it is managed for you",
+                table=mapper.table,
+                operation="UpdateItem",
+            )
+        mapper.resolve_path(path.elements)
+    key = mapper.key(target)
+    expected: int | None = None
+    guards: list[Condition | None] = [condition]
+    if mapper.version_attribute is not None:
+        version_path = attr(mapper.version_attribute)
+        if isinstance(target, mapper.cls):
+            expected = _version_of(mapper, target)
+            guards.append(_version_guard(mapper, expected))
+            changes = attrs.evolve(changes, set=(*changes.set, (version_path, expected + 1)))
+        else:
+            changes = attrs.evolve(changes, add=(*changes.add, (version_path, 1)))
+    if not changes:
+        raise ValidationError(
+            "an update needs at least one of set, remove, add, delete",
+            table=mapper.table,
+            operation="UpdateItem",
+        )
+    return UpdateOp(mapper, key, _and(*guards), expected, update=changes, return_values=return_values)
+
+
+def delete(
+    mapper: Mapper[T],
+    target: Any,
+    *,
+    condition: Condition | None = None,
+    return_old: bool = False,
+) -> DeleteOp[T]:
+    """A DeleteItem of `target` (an object or a key); an object's version is checked."""
+    condition = _check_condition(condition)
+    key = mapper.key(target)
+    expected: int | None = None
+    guards: list[Condition | None] = [condition]
+    if mapper.version_attribute is not None and isinstance(target, mapper.cls):
+        expected = _version_of(mapper, target)
+        if expected != 0:
+            guards.append(_version_guard(mapper, expected))
+        else:
+            expected = None
+    return DeleteOp(mapper, key, _and(*guards), expected, return_old=return_old)

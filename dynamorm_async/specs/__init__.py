@@ -1,0 +1,11 @@
+"""Frozen specifications of tables and indexes (layer 1: pure data, no I/O)."""
+
+from dynamorm_async.specs._indexes import (
+    GlobalIndex,
+    LocalIndex,
+    Projection,
+    ProjectionLike,
+    valid_name,
+)
+
+__all__ = ["GlobalIndex", "LocalIndex", "Projection", "ProjectionLike", "valid_name"]

@@ -1,0 +1,219 @@
+"""The aiobotocore client: one pooled client per `Database`, and error mapping.
+
+Every DynamoDB call goes through `Transport.call`, which turns botocore's
+exceptions into the `dynamorm_async.errors` tree, with the request's context.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AsyncExitStack
+from typing import Any
+
+import attrs
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+from botocore import xform_name
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+)
+
+from dynamorm_async.errors import (
+    ConditionFailed,
+    DynamoDBError,
+    DynamORMError,
+    TableNotFound,
+    ThrottledError,
+    TransportError,
+    ValidationError,
+)
+
+__all__ = ["ClientConfig", "Transport", "map_client_error"]
+
+# Where no region is configured, a local endpoint (moto, DynamoDB Local) still needs one
+# to sign requests; any region works there.
+_LOCAL_REGION = "us-east-1"
+
+_THROTTLING = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "Throttling",
+    }
+)
+
+
+@attrs.frozen(repr=False)
+class ClientConfig:
+    """How to reach DynamoDB. Credentials default to the usual AWS chain.
+
+    Attributes:
+        endpoint_url: a DynamoDB-compatible endpoint (``None``: AWS's own for the region).
+        region_name: the AWS region (``None``: from the environment or profile).
+        profile_name: an AWS profile to take credentials and region from.
+        max_pool_connections: the size of the HTTP connection pool.
+        connect_timeout: seconds to wait for a connection.
+        read_timeout: seconds to wait for a response.
+        max_attempts: attempts per call made by botocore's own retry logic.
+    """
+
+    endpoint_url: str | None = None
+    region_name: str | None = None
+    profile_name: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
+    max_pool_connections: int = 50
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 3
+
+    def __repr__(self) -> str:
+        # Secrets never appear in reprs, logs or errors.
+        return (
+            f"ClientConfig(endpoint_url={self.endpoint_url!r}, region_name={self.region_name!r}, "
+            f"profile_name={self.profile_name!r}, max_pool_connections={self.max_pool_connections})"
+        )
+
+
+class Transport:
+    """Owns the aiobotocore client and sends every request through `call`."""
+
+    def __init__(self, config: ClientConfig, session: AioSession | None = None) -> None:
+        self.config = config
+        self._session = session
+        self._stack: AsyncExitStack | None = None
+        self._client: Any = None
+        self._methods: dict[str, Any] = {}
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the client is open."""
+        return self._client is not None
+
+    async def open(self) -> None:
+        """Create the client and its connection pool."""
+        if self._client is not None:
+            return
+        config = self.config
+        session = self._session or (
+            AioSession(profile=config.profile_name) if config.profile_name else get_session()
+        )
+        region = config.region_name
+        if region is None and config.endpoint_url is not None:
+            region = session.get_config_variable("region") or _env_region() or _LOCAL_REGION
+        client_config = AioConfig(
+            max_pool_connections=config.max_pool_connections,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            retries={"mode": "standard", "max_attempts": config.max_attempts},
+        )
+        stack = AsyncExitStack()
+        try:
+            self._client = await stack.enter_async_context(
+                session.create_client(
+                    "dynamodb",
+                    endpoint_url=config.endpoint_url,
+                    region_name=region,
+                    aws_access_key_id=config.aws_access_key_id,
+                    aws_secret_access_key=config.aws_secret_access_key,
+                    aws_session_token=config.aws_session_token,
+                    config=client_config,
+                )
+            )
+        except NoRegionError as exc:
+            await stack.aclose()
+            raise TransportError(
+                "no AWS region: pass region_name=, or set AWS_REGION / AWS_DEFAULT_REGION"
+            ) from exc
+        self._stack = stack
+
+    async def close(self) -> None:
+        """Close the client and every pooled connection."""
+        stack, self._stack = self._stack, None
+        self._client = None
+        self._methods.clear()
+        if stack is not None:
+            await stack.aclose()
+
+    @property
+    def client(self) -> Any:
+        """The underlying aiobotocore client (for calls the library does not wrap)."""
+        if self._client is None:
+            raise TransportError("the database is not connected; use `async with Database.connect(...)`")
+        return self._client
+
+    async def call(
+        self, operation: str, request: dict[str, Any], *, key: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send `request` as `operation` (``"GetItem"``...) and return the response.
+
+        Raises the matching `DynamORMError`, carrying the table, operation, key and
+        expressions of the request.
+        """
+        method = self._methods.get(operation)
+        if method is None:
+            method = self._methods[operation] = getattr(self.client, xform_name(operation))
+        try:
+            response: dict[str, Any] = await method(**request)
+        except ClientError as exc:
+            raise map_client_error(exc, operation, request, key) from exc
+        except (NoCredentialsError, NoRegionError) as exc:
+            raise TransportError(
+                f"cannot sign the request: {exc}", **_context(operation, request, key)
+            ) from exc
+        except ParamValidationError as exc:
+            raise ValidationError(
+                f"invalid request: {exc}", **_context(operation, request, key)
+            ) from exc
+        except BotoCoreError as exc:
+            raise TransportError(
+                f"{type(exc).__name__}: {exc}", **_context(operation, request, key)
+            ) from exc
+        except OSError as exc:
+            raise TransportError(
+                f"{type(exc).__name__}: {exc}", **_context(operation, request, key)
+            ) from exc
+        return response
+
+
+def _env_region() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+def _context(
+    operation: str, request: dict[str, Any], key: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "table": request.get("TableName"),
+        "operation": operation,
+        "key": key,
+        "expressions": {k: v for k, v in request.items() if k.endswith("Expression")} or None,
+    }
+
+
+def map_client_error(
+    exc: ClientError, operation: str, request: dict[str, Any], key: dict[str, Any] | None
+) -> DynamORMError:
+    """The `DynamORMError` for a botocore `ClientError`."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", "")) or code
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    context = _context(operation, request, key)
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailed(
+            f"the condition was not met: {message}", item=exc.response.get("Item"), **context
+        )
+    if code == "ResourceNotFoundException":
+        return TableNotFound(f"{message}", **context)
+    if code == "ValidationException":
+        return ValidationError(f"DynamoDB rejected the request: {message}", **context)
+    if code in _THROTTLING:
+        return ThrottledError(message, code=code, http_status=status, **context)
+    return DynamoDBError(f"{code}: {message}", code=code, http_status=status, **context)

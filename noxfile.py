@@ -1,0 +1,66 @@
+"""Developer and CI task runner: ``python -m nox -l`` lists the sessions."""
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typing", "docs"]
+# Every tool must come from the session's own virtualenv, never from the host.
+nox.options.error_on_external_run = True
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the end-to-end demo against the embedded DynamoDB."""
+    session.install(".[local]")
+    session.run("python", "-m", "dynamorm_async", "demo")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite under coverage; the threshold lives in pyproject.toml."""
+    session.install("-e", ".[test]")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style, formatting, the layer contract and docstring coverage."""
+    # The package itself is installed because lint-imports must be able to import it.
+    session.install(".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
+    session.run("interrogate", "dynamorm_async")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """Type-check the package and the typing tests with mypy (strict, see pyproject.toml)."""
+    session.install("-e", ".[typing]")
+    session.run("mypy", "dynamorm_async", "tests/typing")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; any warning fails the build."""
+    session.install("-e", ".[docs]")
+    # Silences mkdocs-material's end-of-life banner, which would bury the build log.
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        "build/site",
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks package (``benchmarks/``) with any extra arguments."""
+    # benchmarks/ is written later; if it grows its own dependencies, add a `bench`
+    # extra to pyproject.toml and install ".[local,bench]" here instead.
+    session.install("-e", ".[local]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias, Union
 
-
 __all__ = ["AttributeValue", "Item", "KeyInput"]
 
 #: One DynamoDB attribute value on the wire, such as ``{"S": "abc"}`` or ``{"N": "12"}``.

@@ -1,1 +1,3 @@
+"""The package version, read by the build (hatch) and exposed as ``__version__``."""
+
 __version__ = "0.1.0"

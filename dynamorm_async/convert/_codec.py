@@ -9,10 +9,9 @@ converters (`register_converter`) go on both.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import attrs
-import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from dynamorm_async.convert._hooks import item_decoder, item_encoder, make_converter, scalar_type
@@ -61,9 +60,7 @@ class TypeRegistry:
         for converter in (self.fast, self.detailed):
             inner_encode = converter.get_unstructure_hook(stored_as)
             inner_decode = converter.get_structure_hook(stored_as)
-            converter.register_unstructure_hook(
-                cls, _compose_encode(cls, encode, inner_encode)
-            )
+            converter.register_unstructure_hook(cls, _compose_encode(cls, encode, inner_encode))
             converter.register_structure_hook(
                 cls, _compose_decode(cls, decode, inner_decode, stored_as)
             )
@@ -189,18 +186,16 @@ class ItemCodec(Generic[T]):
                 value=obj,
             )
         converter = self.registry.fast
-        for field in attrs.fields(self.cls):
+        for field in attrs.fields(cast(Any, self.cls)):
             tp = self._field_types.get(field.name, field.type)
             value = getattr(obj, field.name)
             try:
                 converter.unstructure(value, tp)
             except Exception as field_exc:
                 return _field_error("encode", self.cls, field.name, value, field_exc)
-        return ConversionError(
-            f"cannot encode {self.cls.__name__}: {exc}", cls=self.cls
-        )
+        return ConversionError(f"cannot encode {self.cls.__name__}: {exc}", cls=self.cls)
 
-    def _explain_decode(self, item: dict[str, Any], exc: Exception) -> ConversionError:
+    def _explain_decode(self, item: Any, exc: Exception) -> ConversionError:
         if not isinstance(item, dict):
             return ConversionError(
                 f"cannot read {self.cls.__name__} from {type(item).__name__}: expected an item dict",

@@ -68,7 +68,9 @@ class EpochSeconds:
 
 
 def _type_error(value: Any, expected: str) -> ConversionError:
-    return ConversionError(f"expected {expected}, got {type(value).__name__} {value!r}", value=value)
+    return ConversionError(
+        f"expected {expected}, got {type(value).__name__} {value!r}", value=value
+    )
 
 
 def _enc_str(value: Any) -> dict[str, Any]:
@@ -378,7 +380,9 @@ def _is_epoch(tp: Any) -> bool:
     if _origin(tp) is not typing.Annotated:
         return False
     base, *meta = typing.get_args(tp)
-    return base is dt.datetime and any(m is EpochSeconds or isinstance(m, EpochSeconds) for m in meta)
+    return base is dt.datetime and any(
+        m is EpochSeconds or isinstance(m, EpochSeconds) for m in meta
+    )
 
 
 def _is_set(tp: Any) -> bool:
@@ -432,7 +436,9 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook_factory(_is_literal, lambda tp: _unstructure_literal(tp))
     converter.register_structure_hook_factory(_is_literal, _structure_literal)
 
-    converter.register_unstructure_hook_factory(_is_list, lambda tp: _unstructure_list(tp, converter))
+    converter.register_unstructure_hook_factory(
+        _is_list, lambda tp: _unstructure_list(tp, converter)
+    )
     converter.register_structure_hook_factory(_is_list, lambda tp: _structure_list(tp, converter))
 
     converter.register_unstructure_hook_factory(_is_map, lambda tp: _unstructure_map(tp, converter))
@@ -441,14 +447,20 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook_factory(_is_set, _unstructure_set)
     converter.register_structure_hook_factory(_is_set, _structure_set)
 
-    converter.register_unstructure_hook_factory(_is_union, lambda tp: _unstructure_union(tp, converter))
+    converter.register_unstructure_hook_factory(
+        _is_union, lambda tp: _unstructure_union(tp, converter)
+    )
     converter.register_structure_hook_factory(_is_union, lambda tp: _structure_union(tp, converter))
 
     converter.register_unstructure_hook_factory(_is_epoch, lambda _: _enc_epoch)
     converter.register_structure_hook_factory(_is_epoch, lambda _: _dec_epoch)
 
-    converter.register_unstructure_hook_factory(attrs.has, lambda cls: _unstructure_class(cls, converter))
-    converter.register_structure_hook_factory(attrs.has, lambda cls: _structure_class(cls, converter))
+    converter.register_unstructure_hook_factory(
+        attrs.has, lambda cls: _unstructure_class(cls, converter)
+    )
+    converter.register_structure_hook_factory(
+        attrs.has, lambda cls: _structure_class(cls, converter)
+    )
 
 
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
@@ -478,7 +490,7 @@ def _unstructure_list(tp: Any, converter: cattrs.Converter) -> Encoder:
                 raise ConversionError(
                     f"expected a tuple of {len(encoders)} values, got {len(value)}", value=value
                 )
-            return {"L": [_hole(enc(v)) for enc, v in zip(encoders, value)]}
+            return {"L": [_hole(enc(v)) for enc, v in zip(encoders, value, strict=True)]}
 
         return encode_tuple
 
@@ -501,8 +513,10 @@ def _structure_list(tp: Any, converter: cattrs.Converter) -> Decoder:
         def decode_tuple(av: Any, _: Any) -> tuple[Any, ...]:
             items = av["L"]
             if len(items) != len(decoders):
-                raise ConversionError(f"expected {len(decoders)} values, got {len(items)}", value=av)
-            return tuple(dec(v, a) for (dec, a), v in zip(decoders, items))
+                raise ConversionError(
+                    f"expected {len(decoders)} values, got {len(items)}", value=av
+                )
+            return tuple(dec(v, a) for (dec, a), v in zip(decoders, items, strict=True))
 
         return decode_tuple
 
@@ -746,7 +760,9 @@ def item_encoder(
     type of some fields (a TTL field is stored as epoch seconds, say).
     """
     overrides = _overrides(cls, converter, rename, field_types, encode=True)
-    generated = make_dict_unstructure_fn(cls, converter, **overrides)
+    generated: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
+        cls, converter, **overrides
+    )
     omittable = _stored_names(cls, rename, field_types, required_only=False)
     if not omittable:
         return generated
@@ -809,7 +825,7 @@ def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:
 
 def _structure_class(cls: type, converter: cattrs.Converter) -> Decoder:
     attrs.resolve_types(cls)
-    decode = item_decoder(cls, converter)
+    decode: Callable[[dict[str, Any]], Any] = item_decoder(cls, converter)
 
     def decode_nested(av: Any, _: Any) -> Any:
         return decode(dict(av["M"]))

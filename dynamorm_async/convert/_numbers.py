@@ -12,7 +12,14 @@ from decimal import Decimal, InvalidOperation
 
 from dynamorm_async.errors import ConversionError
 
-__all__ = ["decode_decimal", "decode_float", "decode_int", "encode_decimal", "encode_float", "encode_int"]
+__all__ = [
+    "decode_decimal",
+    "decode_float",
+    "decode_int",
+    "encode_decimal",
+    "encode_float",
+    "encode_int",
+]
 
 MAX_DIGITS = 38
 # DynamoDB's range: 1E-130 <= |n| <= 9.9999999999999999999999999999999999999E+125.
@@ -22,7 +29,7 @@ _MAX_ADJUSTED_EXP = 125
 _FAST_INT_LIMIT = 10**MAX_DIGITS
 
 
-def encode_int(value: int) -> str:
+def encode_int(value: object) -> str:
     """The wire string of an ``int``, checked against DynamoDB's limits."""
     if type(value) is not int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -35,7 +42,7 @@ def encode_int(value: int) -> str:
     return _checked(Decimal(value), value)
 
 
-def encode_float(value: float) -> str:
+def encode_float(value: object) -> str:
     """The wire string of a ``float``: the shortest text that reads back as the same float."""
     if not isinstance(value, float):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -53,7 +60,7 @@ def encode_float(value: float) -> str:
     return _checked(Decimal(repr(value)), value)
 
 
-def encode_decimal(value: Decimal) -> str:
+def encode_decimal(value: object) -> str:
     """The wire string of a ``Decimal``, refusing anything DynamoDB would round or reject."""
     if not isinstance(value, Decimal):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -73,7 +80,7 @@ def _checked(number: Decimal, original: object) -> str:
         return "0"
     # DynamoDB trims leading and trailing zeros; what is left must fit in 38 digits.
     # (Decimal.normalize() would round to the context's precision: count by hand.)
-    _, digits, exponent = number.as_tuple()
+    digits = number.as_tuple().digits
     significant = len(digits)
     for digit in reversed(digits):
         if digit:

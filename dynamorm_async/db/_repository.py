@@ -184,9 +184,7 @@ class Repository(Generic[T]):
     async def _call(
         self, operation: str, request: dict[str, Any], key: dict[str, Any]
     ) -> dict[str, Any]:
-        return await self._db.transport.call(
-            operation, request, key=self.mapper.key_values(key)
-        )
+        return await self._db.transport.call(operation, request, key=self.mapper.key_values(key))
 
     async def _write(
         self, operation: str, op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T]

@@ -128,15 +128,15 @@ class Schema:
         if wait:
             await self._poll(mapper, lambda table: table is None, "deleted")
 
-    async def wait_until_active(self, mapper: Mapper[Any], *, timeout: float = 300.0) -> None:
+    async def wait_until_active(self, mapper: Mapper[Any], *, max_wait: float = 300.0) -> None:
         """Poll, with backoff, until the table and its indexes are ACTIVE."""
-        await self._poll(mapper, _is_active, "ACTIVE", timeout=timeout)
+        await self._poll(mapper, _is_active, "ACTIVE", max_wait=max_wait)
 
     async def _poll(
-        self, mapper: Mapper[Any], done: Any, what: str, *, timeout: float = 300.0
+        self, mapper: Mapper[Any], done: Any, what: str, *, max_wait: float = 300.0
     ) -> None:
         delay = 0.05
-        with anyio.move_on_after(timeout) as scope:
+        with anyio.move_on_after(max_wait) as scope:
             while True:
                 try:
                     table: dict[str, Any] | None = await self.describe(mapper)
@@ -148,7 +148,7 @@ class Schema:
                 delay = min(delay * 2, 5.0)
         if scope.cancelled_caught:
             raise TransportError(
-                f"table did not become {what} within {timeout:.0f}s",
+                f"table did not become {what} within {max_wait:.0f}s",
                 table=self._db.table_name(mapper),
                 operation="wait",
             )

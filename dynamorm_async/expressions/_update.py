@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -14,7 +14,7 @@ from dynamorm_async.expressions._params import Params, Resolver, check_length
 __all__ = ["PathLike", "Update"]
 
 #: A path given as `attr(...)` or as text (``"address.city"``).
-PathLike = Union[Path, str]
+PathLike = Path | str
 
 
 def _path(value: PathLike) -> Path:
@@ -95,7 +95,12 @@ class Update:
         deletes = [self._operand("DELETE", p, v, resolver, params) for p, v in self.delete]
         clauses = [
             f"{keyword} {', '.join(parts)}"
-            for keyword, parts in (("SET", sets), ("REMOVE", removes), ("ADD", adds), ("DELETE", deletes))
+            for keyword, parts in (
+                ("SET", sets),
+                ("REMOVE", removes),
+                ("ADD", adds),
+                ("DELETE", deletes),
+            )
             if parts
         ]
         if not clauses:

@@ -13,7 +13,7 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -80,7 +80,7 @@ class Mapper(Generic[T]):
         ttl_attribute: str | None = None,
         registry: TypeRegistry | None = None,
     ) -> None:
-        if not (isinstance(cls, type) and attrs.has(cls)):
+        if not attrs.has(cast(Any, cls)):
             raise MappingError(
                 f"{cls!r} is not an attrs class; decorate it with @attrs.define or @attrs.frozen"
             )
@@ -88,7 +88,7 @@ class Mapper(Generic[T]):
         self.table = table
         self.registry = registry or default_registry
         try:
-            attrs.resolve_types(cls)
+            attrs.resolve_types(cast(Any, cls))
         except NameError as exc:
             raise self._error(f"cannot resolve the type annotations: {exc}") from exc
         if not valid_name(table):
@@ -97,7 +97,7 @@ class Mapper(Generic[T]):
             )
         rename = dict(field_names or {})
         self.fields: dict[str, FieldInfo] = {}
-        for field in attrs.fields(cls):
+        for field in attrs.fields(cast(Any, cls)):
             self.fields[field.name] = FieldInfo(
                 field.name,
                 rename.get(field.name, field.name),
@@ -265,9 +265,7 @@ class Mapper(Generic[T]):
                     close = difflib.get_close_matches(element, names, n=3)
                     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
                     where = ".".join(str(e) for e in elements[:position])
-                    raise self._error(
-                        f"{where} ({tp.__name__}) has no field {element!r}{hint}"
-                    )
+                    raise self._error(f"{where} ({tp.__name__}) has no field {element!r}{hint}")
                 tp = names[element].type
             else:
                 tp = _value_type(tp)
@@ -328,7 +326,7 @@ class Mapper(Generic[T]):
                     f"{list(self.key_fields)}, got {len(key)}: {key!r}",
                     table=self.table,
                 )
-            values = dict(zip(self.key_fields, key))
+            values = dict(zip(self.key_fields, key, strict=True))
         elif self.sort_key is not None:
             raise ValidationError(
                 f"{self.cls.__name__} has a composite key: give (partition, sort) or a dict "
@@ -385,7 +383,11 @@ def _type_name(tp: Any) -> str:
 
 def _strip_optional(tp: Any) -> Any:
     args = typing.get_args(tp)
-    if args and type(None) in args and (typing.get_origin(tp) is typing.Union or _is_union_type(tp)):
+    if (
+        args
+        and type(None) in args
+        and (typing.get_origin(tp) is typing.Union or _is_union_type(tp))
+    ):
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1:
             return rest[0]

@@ -239,7 +239,9 @@ def put(
             guards.append(_version_guard(mapper, expected))
         stored = attrs.evolve(obj, **{mapper.version_attribute: expected + 1})  # type: ignore[misc]
     item = mapper.encode(stored)
-    key = {mapper.fields[name].stored: item[mapper.fields[name].stored] for name in mapper.key_fields}
+    key = {
+        mapper.fields[name].stored: item[mapper.fields[name].stored] for name in mapper.key_fields
+    }
     size = item_size(item)
     if size > MAX_ITEM_BYTES:
         raise ItemTooLarge(
@@ -315,7 +317,9 @@ def update(
             table=mapper.table,
             operation="UpdateItem",
         )
-    return UpdateOp(mapper, key, _and(*guards), expected, update=changes, return_values=return_values)
+    return UpdateOp(
+        mapper, key, _and(*guards), expected, update=changes, return_values=return_values
+    )
 
 
 def delete(

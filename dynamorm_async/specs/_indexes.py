@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal, Union
+from typing import Literal
 
 import attrs
 
@@ -48,7 +48,7 @@ class Projection:
         return cls("INCLUDE", tuple(attributes))
 
 
-ProjectionLike = Union[Projection, ProjectionType, Iterable[str]]
+ProjectionLike = Projection | ProjectionType | Iterable[str]
 
 
 def _to_projection(value: ProjectionLike) -> Projection:
@@ -56,7 +56,9 @@ def _to_projection(value: ProjectionLike) -> Projection:
         return value
     if isinstance(value, str):
         if value not in ("ALL", "KEYS_ONLY", "INCLUDE"):
-            raise ValueError(f"projection must be ALL, KEYS_ONLY or a list of fields, not {value!r}")
+            raise ValueError(
+                f"projection must be ALL, KEYS_ONLY or a list of fields, not {value!r}"
+            )
         return Projection(value)  # type: ignore[arg-type]
     return Projection.include(*value)
 

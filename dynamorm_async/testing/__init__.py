@@ -4,6 +4,11 @@ The plugin is registered through the ``pytest11`` entry point; its fixtures are
 documented in `dynamorm_async.testing.pytest_plugin`.
 """
 
-from dynamorm_async.testing._server import LOCAL_CREDENTIALS, local_dynamodb, running_local_dynamodb
+from dynamorm_async.testing._server import (
+    LOCAL_CREDENTIALS,
+    LocalCredentials,
+    local_dynamodb,
+    running_local_dynamodb,
+)
 
-__all__ = ["LOCAL_CREDENTIALS", "local_dynamodb", "running_local_dynamodb"]
+__all__ = ["LOCAL_CREDENTIALS", "LocalCredentials", "local_dynamodb", "running_local_dynamodb"]

@@ -5,14 +5,23 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio.to_thread
 
-__all__ = ["LOCAL_CREDENTIALS", "local_dynamodb", "running_local_dynamodb"]
+__all__ = ["LOCAL_CREDENTIALS", "LocalCredentials", "local_dynamodb", "running_local_dynamodb"]
+
+
+class LocalCredentials(TypedDict):
+    """Keyword arguments of `Database.connect` for the embedded server."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    region_name: str
+
 
 #: Credentials for the embedded server: it accepts any, but botocore must sign with some.
-LOCAL_CREDENTIALS: dict[str, str] = {
+LOCAL_CREDENTIALS: LocalCredentials = {
     "aws_access_key_id": "local",
     "aws_secret_access_key": "local",
     "region_name": "us-east-1",

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -81,10 +82,8 @@ async def open_test_database(endpoint: str, mappers: list[Mapper[Any]]) -> Datab
 
 async def _drop_tables(db: Database) -> None:
     for mapper in db.mappers:
-        try:
+        with contextlib.suppress(TableNotFound):
             await db.schema.delete(mapper, wait=False)
-        except TableNotFound:
-            pass
 
 
 try:

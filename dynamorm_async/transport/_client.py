@@ -145,7 +145,9 @@ class Transport:
     def client(self) -> Any:
         """The underlying aiobotocore client (for calls the library does not wrap)."""
         if self._client is None:
-            raise TransportError("the database is not connected; use `async with Database.connect(...)`")
+            raise TransportError(
+                "the database is not connected; use `async with Database.connect(...)`"
+            )
         return self._client
 
     async def call(
@@ -186,9 +188,7 @@ def _env_region() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
-def _context(
-    operation: str, request: dict[str, Any], key: dict[str, Any] | None
-) -> dict[str, Any]:
+def _context(operation: str, request: dict[str, Any], key: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "table": request.get("TableName"),
         "operation": operation,

@@ -14,7 +14,14 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
-from dynamorm_async.convert._hooks import item_decoder, item_encoder, make_converter, scalar_type
+from dynamorm_async.convert._hooks import (
+    item_decoder,
+    item_encoder,
+    make_converter,
+    scalar_type,
+    structure_hook,
+    unstructure_hook,
+)
 from dynamorm_async.errors import ConversionError
 
 __all__ = ["ItemCodec", "TypeRegistry", "default_registry", "register_converter"]
@@ -58,8 +65,8 @@ class TypeRegistry:
             ...                             stored_as=bytes)
         """
         for converter in (self.fast, self.detailed):
-            inner_encode = converter.get_unstructure_hook(stored_as)
-            inner_decode = converter.get_structure_hook(stored_as)
+            inner_encode = unstructure_hook(converter, stored_as)
+            inner_decode = structure_hook(converter, stored_as)
             converter.register_unstructure_hook(cls, _compose_encode(cls, encode, inner_encode))
             converter.register_structure_hook(
                 cls, _compose_decode(cls, decode, inner_decode, stored_as)
@@ -72,13 +79,20 @@ class TypeRegistry:
 
     def encode_value(self, value: Any, tp: Any) -> dict[str, Any] | None:
         """One value as an AttributeValue, converted as type `tp` (``None``: store nothing)."""
-        encoded: dict[str, Any] | None = self.fast.unstructure(value, tp)
+        try:
+            encoded: dict[str, Any] | None = unstructure_hook(self.fast, tp)(value)
+        except ConversionError:
+            raise
+        except Exception as exc:
+            raise ConversionError(
+                f"cannot store {_short(value)} as {_type_name(tp)}: {exc}", value=value
+            ) from exc
         return encoded
 
     def decode_value(self, av: Mapping[str, Any], tp: Any) -> Any:
         """One AttributeValue as a value of type `tp`."""
         try:
-            return self.fast.structure(av, tp)
+            return structure_hook(self.fast, tp)(av, tp)
         except ConversionError:
             raise
         except Exception as exc:
@@ -156,6 +170,12 @@ class ItemCodec(Generic[T]):
             encode = self._encode = item_encoder(
                 self.cls, self.registry.fast, self.rename, self._field_types
             )
+        if not isinstance(obj, self.cls):
+            raise ConversionError(
+                f"expected a {self.cls.__name__} instance, got {type(obj).__name__}",
+                cls=self.cls,
+                value=obj,
+            )
         try:
             return encode(obj)
         except Exception as exc:
@@ -190,7 +210,7 @@ class ItemCodec(Generic[T]):
             tp = self._field_types.get(field.name, field.type)
             value = getattr(obj, field.name)
             try:
-                converter.unstructure(value, tp)
+                unstructure_hook(converter, tp)(value)
             except Exception as field_exc:
                 return _field_error("encode", self.cls, field.name, value, field_exc)
         return ConversionError(f"cannot encode {self.cls.__name__}: {exc}", cls=self.cls)

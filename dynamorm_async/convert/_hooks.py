@@ -27,6 +27,7 @@ from typing import Any, Final, Literal, TypeVar, Union
 
 import attrs
 import cattrs
+from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from dynamorm_async.convert import _numbers
@@ -178,7 +179,11 @@ def _utc(value: Any) -> dt.datetime:
 
 def _enc_datetime(value: Any) -> dict[str, Any]:
     # Fixed width, so that stored strings sort in time order (sort keys, filters).
-    return {"S": _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    d = _utc(value)
+    return {
+        "S": f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
+        f"{d.second:02d}.{d.microsecond:06d}Z"
+    }
 
 
 def _parse_datetime(text: str) -> dt.datetime:
@@ -251,7 +256,9 @@ def encode_any(value: Any, converter: cattrs.Converter) -> dict[str, Any] | None
     for base, (encode, _, _) in _SCALAR_HOOKS.items():
         if isinstance(value, base) and not (base is int and isinstance(value, bool)):
             return encode(value)
-    raise ConversionError(f"cannot store a {cls.__name__} in DynamoDB: {value!r}", value=value)
+    # A type with a registered converter; the fallback hook raises for any other.
+    registered: dict[str, Any] | None = converter.get_unstructure_hook(cls)(value)
+    return registered
 
 
 def _encode_set_by_elements(value: AbstractSet[Any]) -> dict[str, Any] | None:
@@ -309,8 +316,11 @@ def _hole(encoded: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _map_key(key: Any) -> str:
-    if isinstance(key, str):
+    if isinstance(key, str) and key:
         return key
+    if key == "":
+        # DynamoDB attribute names, map keys included, are at least one character.
+        raise ConversionError("map keys cannot be empty strings", value=key)
     raise ConversionError(f"map keys must be str, got {type(key).__name__} {key!r}", value=key)
 
 
@@ -326,18 +336,24 @@ def _enc_str_set(value: Any) -> dict[str, Any] | None:
     return {"SS": list(value)}
 
 
-def _enc_number_set(value: Any) -> dict[str, Any] | None:
-    if not value:
-        return None
-    out = []
-    for element in value:
-        if isinstance(element, float):
-            out.append(_numbers.encode_float(element))
-        elif isinstance(element, Decimal):
-            out.append(_numbers.encode_decimal(element))
-        else:
-            out.append(_numbers.encode_int(element))
-    return {"NS": out}
+def _number_set_encoder(encode: Callable[[object], str]) -> Encoder:
+    def encode_set(value: Any) -> dict[str, Any] | None:
+        if not value:
+            return None
+        return {"NS": [encode(element) for element in value]}
+
+    return encode_set
+
+
+def _encode_number(value: object) -> str:
+    if isinstance(value, float):
+        return _numbers.encode_float(value)
+    if isinstance(value, Decimal):
+        return _numbers.encode_decimal(value)
+    return _numbers.encode_int(value)
+
+
+_enc_number_set = _number_set_encoder(_encode_number)
 
 
 def _enc_bytes_set(value: Any) -> dict[str, Any] | None:
@@ -412,6 +428,23 @@ def _is_literal(tp: Any) -> bool:
 # --- factories -----------------------------------------------------------------------
 
 
+def unstructure_hook(converter: cattrs.Converter, tp: Any) -> Encoder:
+    """The encode hook of `tp`; Enums first, because cattrs would pick the ``int`` or
+    ``str`` hook for an ``IntEnum`` or a ``str`` mix-in Enum (dispatch by MRO)."""
+    if _is_enum(tp):
+        return _unstructure_enum(tp)
+    hook: Encoder = converter.get_unstructure_hook(tp)
+    return hook
+
+
+def structure_hook(converter: cattrs.Converter, tp: Any) -> Decoder:
+    """The decode hook of `tp`, Enums first (see `unstructure_hook`)."""
+    if _is_enum(tp):
+        return _structure_enum(tp)
+    hook: Decoder = converter.get_structure_hook(tp)
+    return hook
+
+
 def configure_converter(converter: cattrs.Converter) -> None:
     """Register the hooks of DynamoDB's wire format on a cattrs converter.
 
@@ -430,7 +463,7 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook_factory(_is_any, lambda _: enc_any)
     converter.register_structure_hook_factory(_is_any, lambda _: lambda av, _t: decode_any(av))
 
-    converter.register_unstructure_hook_factory(_is_enum, lambda _: lambda v: enc_any(v.value))
+    converter.register_unstructure_hook_factory(_is_enum, _unstructure_enum)
     converter.register_structure_hook_factory(_is_enum, _structure_enum)
 
     converter.register_unstructure_hook_factory(_is_literal, lambda tp: _unstructure_literal(tp))
@@ -463,6 +496,32 @@ def configure_converter(converter: cattrs.Converter) -> None:
     )
 
 
+def _no_unstructure_hook(tp: Any) -> Encoder:
+    def refuse(value: Any) -> Any:
+        raise ConversionError(
+            f"no converter for {_type_name(tp)}: register one with "
+            "register_converter(cls, encode=..., decode=..., stored_as=...)",
+            value=value,
+        )
+
+    return refuse
+
+
+def _no_structure_hook(tp: Any) -> Decoder:
+    def refuse(av: Any, _: Any) -> Any:
+        raise ConversionError(
+            f"no converter for {_type_name(tp)}: register one with "
+            "register_converter(cls, encode=..., decode=..., stored_as=...)",
+            value=av,
+        )
+
+    return refuse
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     """A new cattrs converter configured for DynamoDB's wire format.
 
@@ -470,7 +529,11 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
         detailed_validation: build decoders that collect every error with its field
             (slower; dynamorm_async uses it only to explain a decode that failed).
     """
-    converter = cattrs.Converter(detailed_validation=detailed_validation)
+    converter = cattrs.Converter(
+        detailed_validation=detailed_validation,
+        unstructure_fallback_factory=_no_unstructure_hook,
+        structure_fallback_factory=_no_structure_hook,
+    )
     configure_converter(converter)
     return converter
 
@@ -483,7 +546,7 @@ def _element_type(tp: Any) -> Any:
 def _unstructure_list(tp: Any, converter: cattrs.Converter) -> Encoder:
     args = typing.get_args(tp)
     if _origin(tp) is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-        encoders = [converter.get_unstructure_hook(a) for a in args]
+        encoders = [unstructure_hook(converter, a) for a in args]
 
         def encode_tuple(value: Any) -> dict[str, Any]:
             if len(value) != len(encoders):
@@ -494,7 +557,7 @@ def _unstructure_list(tp: Any, converter: cattrs.Converter) -> Encoder:
 
         return encode_tuple
 
-    element = converter.get_unstructure_hook(_element_type(tp))
+    element = unstructure_hook(converter, _element_type(tp))
 
     def encode_list(value: Any) -> dict[str, Any]:
         if isinstance(value, (str, bytes, Mapping, AbstractSet)) or not isinstance(value, Sequence):
@@ -508,7 +571,7 @@ def _structure_list(tp: Any, converter: cattrs.Converter) -> Decoder:
     args = typing.get_args(tp)
     origin = _origin(tp) or tp
     if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-        decoders = [(converter.get_structure_hook(a), a) for a in args]
+        decoders = [(structure_hook(converter, a), a) for a in args]
 
         def decode_tuple(av: Any, _: Any) -> tuple[Any, ...]:
             items = av["L"]
@@ -521,20 +584,39 @@ def _structure_list(tp: Any, converter: cattrs.Converter) -> Decoder:
         return decode_tuple
 
     elem_tp = _element_type(tp)
-    element = converter.get_structure_hook(elem_tp)
+    element = structure_hook(converter, elem_tp)
     make = tuple if origin is tuple else list
 
     def decode_list(av: Any, _: Any) -> Any:
         return make([element(v, elem_tp) for v in av["L"]])
 
-    return decode_list
+    if not converter.detailed_validation:
+        return decode_list
+
+    def decode_list_detailed(av: Any, _: Any) -> Any:
+        # Only used to explain a failure: note the index of each element that failed.
+        out, errors = [], []
+        for index, value in enumerate(av["L"]):
+            try:
+                out.append(element(value, elem_tp))
+            except Exception as exc:
+                exc.__notes__ = [  # type: ignore[attr-defined]
+                    *getattr(exc, "__notes__", []),
+                    IterableValidationNote(f"Structuring {tp} @ index {index}", index, elem_tp),
+                ]
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError(f"While structuring {tp!r}", errors, tp)
+        return make(out)
+
+    return decode_list_detailed
 
 
 def _unstructure_map(tp: Any, converter: cattrs.Converter) -> Encoder:
     args = typing.get_args(tp)
     if args and args[0] is not str and not _is_any(args[0]):
         raise ConversionError(f"DynamoDB maps are keyed by str, not {args[0]!r}", value=tp)
-    value_hook = converter.get_unstructure_hook(args[1] if args else Any)
+    value_hook = unstructure_hook(converter, args[1] if args else Any)
 
     def encode_map(value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
@@ -547,7 +629,7 @@ def _unstructure_map(tp: Any, converter: cattrs.Converter) -> Encoder:
 def _structure_map(tp: Any, converter: cattrs.Converter) -> Decoder:
     args = typing.get_args(tp)
     value_tp = args[1] if args else Any
-    value_hook = converter.get_structure_hook(value_tp)
+    value_hook = structure_hook(converter, value_tp)
 
     def decode_map(av: Any, _: Any) -> dict[str, Any]:
         return {k: value_hook(v, value_tp) for k, v in av["M"].items()}
@@ -562,11 +644,11 @@ def _set_kind(tp: Any) -> tuple[str, Encoder, Callable[[Any], Any]]:
     if elem in (bytes, bytearray):
         return "BS", _enc_bytes_set, bytes
     if elem is int:
-        return "NS", _enc_number_set, _numbers.decode_int
+        return "NS", _number_set_encoder(_numbers.encode_int), _numbers.decode_int
     if elem is float:
-        return "NS", _enc_number_set, _numbers.decode_float
+        return "NS", _number_set_encoder(_numbers.encode_float), _numbers.decode_float
     if elem is Decimal:
-        return "NS", _enc_number_set, _numbers.decode_decimal
+        return "NS", _number_set_encoder(_numbers.encode_decimal), _numbers.decode_decimal
     raise ConversionError(
         f"DynamoDB sets hold str, int, float, Decimal or bytes, not {elem!r} (in {tp!r})",
         value=tp,
@@ -590,6 +672,22 @@ def _structure_set(tp: Any) -> Decoder:
     return _set_factory(kind, elem_decode, frozen)
 
 
+def _unstructure_enum(tp: Any) -> Encoder:
+    def encode_enum(value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, tp):
+            raise _type_error(value, f"a member of {tp.__name__}")
+        raw = value.value
+        hooks = _SCALAR_HOOKS.get(type(raw))
+        if hooks is None:
+            raise ConversionError(
+                f"{tp.__name__} values must be str, int, float, Decimal or bytes to be stored",
+                value=value,
+            )
+        return hooks[0](raw)
+
+    return encode_enum
+
+
 def _structure_enum(tp: Any) -> Decoder:
     by_value = {member.value: member for member in tp}
 
@@ -607,7 +705,8 @@ def _unstructure_literal(tp: Any) -> Encoder:
     allowed = typing.get_args(tp)
 
     def encode_literal(value: Any) -> dict[str, Any] | None:
-        if value not in allowed:
+        # `True == 1`: compare types too, or Literal[1] would accept True.
+        if not any(value == a and type(value) is type(a) for a in allowed):
             raise ConversionError(f"{value!r} is not one of {allowed!r}", value=value)
         if isinstance(value, enum.Enum):
             value = value.value
@@ -643,7 +742,7 @@ def _runtime_class(tp: Any) -> type | None:
 def _unstructure_union(tp: Any, converter: cattrs.Converter) -> Encoder:
     members = [m for m in typing.get_args(tp) if m is not _NoneType]
     if len(members) == 1:
-        only = converter.get_unstructure_hook(members[0])
+        only = unstructure_hook(converter, members[0])
 
         def encode_optional(value: Any) -> dict[str, Any] | None:
             return None if value is None else only(value)
@@ -651,14 +750,18 @@ def _unstructure_union(tp: Any, converter: cattrs.Converter) -> Encoder:
         return encode_optional
 
     routes: list[tuple[type | None, Any]] = [
-        (_runtime_class(m), converter.get_unstructure_hook(m)) for m in members
+        (_runtime_class(m), unstructure_hook(converter, m)) for m in members
     ]
     # bool is an int: look for an exact class before falling back to isinstance.
     exact = {cls: hook for cls, hook in routes if cls is not None}
 
+    optional = _NoneType in typing.get_args(tp)
+
     def encode_union(value: Any) -> dict[str, Any] | None:
         if value is None:
-            return None
+            if optional:
+                return None
+            raise _type_error(value, f"one of {tp!r}")
         hook = exact.get(type(value))
         if hook is not None:
             return hook(value)  # type: ignore[no-any-return]
@@ -673,7 +776,7 @@ def _unstructure_union(tp: Any, converter: cattrs.Converter) -> Encoder:
 def _structure_union(tp: Any, converter: cattrs.Converter) -> Decoder:
     optional = _NoneType in typing.get_args(tp)
     members = [m for m in typing.get_args(tp) if m is not _NoneType]
-    decoders = [(converter.get_structure_hook(m), m) for m in members]
+    decoders = [(structure_hook(converter, m), m) for m in members]
 
     def decode_union(av: Any, _: Any) -> Any:
         if "NULL" in av:
@@ -718,12 +821,12 @@ def _overrides(
         kwargs: dict[str, Any] = {}
         if rename and field.name in rename:
             kwargs["rename"] = rename[field.name]
-        if field_types and field.name in field_types:
-            tp = field_types[field.name]
+        tp = (field_types or {}).get(field.name, field.type)
+        if (field_types and field.name in field_types) or _is_enum(tp):
             if encode:
-                kwargs["unstruct_hook"] = converter.get_unstructure_hook(tp)
+                kwargs["unstruct_hook"] = unstructure_hook(converter, tp)
             else:
-                hook = converter.get_structure_hook(tp)
+                hook = structure_hook(converter, tp)
                 kwargs["struct_hook"] = lambda av, _, hook=hook, tp=tp: hook(av, tp)
         if kwargs:
             overrides[field.name] = cattrs.override(**kwargs)
@@ -747,6 +850,20 @@ def _stored_names(
     return tuple(names)
 
 
+def _omission_reads_back(field: attrs.Attribute[Any]) -> bool:
+    """Whether leaving the attribute out reads back as the value that was left out.
+
+    A missing attribute decodes as the field's default, or as None / an empty set
+    when there is none; so `x: int | None = 5` must store None as NULL instead.
+    """
+    default = field.default
+    if default is attrs.NOTHING or default is None:
+        return True
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return not default.takes_self and default.factory in (set, frozenset, list, dict)
+    return isinstance(default, (set, frozenset)) and not default
+
+
 def item_encoder(
     cls: type,
     converter: cattrs.Converter,
@@ -764,14 +881,20 @@ def item_encoder(
         cls, converter, **overrides
     )
     omittable = _stored_names(cls, rename, field_types, required_only=False)
+    fields = {(rename or {}).get(f.name, f.name): f for f in attrs.fields(cls)}
+    omit = tuple(n for n in omittable if _omission_reads_back(fields[n]))
+    null = tuple(n for n in omittable if n not in omit)
     if not omittable:
         return generated
 
     def encode(obj: Any) -> dict[str, Any]:
         item = generated(obj)
-        for name in omittable:
+        for name in omit:
             if item.get(name, NULL) is None:
                 del item[name]
+        for name in null:
+            if item.get(name, NULL) is None:
+                item[name] = NULL
         return item
 
     return encode

@@ -115,19 +115,28 @@ def decode_int(text: str) -> int:
         number = Decimal(text)
     except InvalidOperation:
         raise ConversionError(f"{text!r} is not a number", value=text) from None
-    if number != number.to_integral_value():
+    if not number.is_finite() or number != number.to_integral_value():
         raise ConversionError(f"{text!r} is not an integer", value=text)
     return int(number)
 
 
 def decode_float(text: str) -> float:
     """A ``float`` from a wire number."""
-    return float(text)
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        raise ConversionError(f"{text!r} is not a number", value=text) from None
+    if not math.isfinite(number):
+        raise ConversionError(f"{text!r} is not a finite number", value=text)
+    return number
 
 
 def decode_decimal(text: str) -> Decimal:
     """A ``Decimal`` from a wire number, every digit kept."""
     try:
-        return Decimal(text)
-    except InvalidOperation:
+        number = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
         raise ConversionError(f"{text!r} is not a number", value=text) from None
+    if not number.is_finite():
+        raise ConversionError(f"{text!r} is not a finite number", value=text)
+    return number

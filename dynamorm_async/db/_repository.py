@@ -9,6 +9,7 @@ from dynamorm_async import query
 from dynamorm_async.errors import (
     ConditionFailed,
     ConversionError,
+    DynamORMError,
     ItemAlreadyExists,
     ItemNotFound,
     VersionConflict,
@@ -140,6 +141,7 @@ class Repository(Generic[T]):
         delete: Mapping[PathLike, Any] | None = None,
         condition: Condition | None = None,
         return_values: ReturnValues = "ALL_NEW",
+        upsert: bool = False,
     ) -> T | None:
         """Change some attributes of the item `target` (an object or a key).
 
@@ -153,13 +155,24 @@ class Repository(Generic[T]):
                 ``"ALL_OLD"`` the item before it (``None`` if it was new), ``"NONE"``
                 returns ``None``.
 
-        Like DynamoDB's UpdateItem, an update of a missing key creates the item; add
-        ``condition=attr(<partition key>).exists()`` to forbid that.
+            upsert: create the item if it is missing, as DynamoDB's UpdateItem does.
+                Off by default: an item made of only the updated attributes may not
+                decode into the class, so a missing item raises `ItemNotFound`.
+
+        Raises:
+            ItemNotFound: there is no such item (and `upsert` is off).
+            ConditionFailed: `condition` was false; `.item` is the stored item.
+            VersionConflict: the stored version differs from `target`'s.
         """
         with error_context(table=self.table, operation="UpdateItem"):
             changes = Update.of(set=set, remove=remove, add=add, delete=delete)
             op = query.update(
-                self.mapper, target, changes, condition=condition, return_values=return_values
+                self.mapper,
+                target,
+                changes,
+                condition=condition,
+                return_values=return_values,
+                upsert=upsert,
             )
             response = await self._write("UpdateItem", op)
             if return_values == "NONE":
@@ -198,7 +211,7 @@ class Repository(Generic[T]):
         self,
         exc: ConditionFailed,
         op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T],
-    ) -> ConditionFailed:
+    ) -> DynamORMError:
         raw = exc.item
         item: Any = None
         if raw is not None:
@@ -206,7 +219,7 @@ class Repository(Generic[T]):
                 item = self.mapper.decode(dict(raw))
             except ConversionError:
                 item = raw  # the stored item does not fit the class: give it as it is
-        context = {
+        context: dict[str, Any] = {
             "table": self.table,
             "operation": exc.operation,
             "key": exc.key,
@@ -215,10 +228,20 @@ class Repository(Generic[T]):
         name = self.mapper.cls.__name__
         if isinstance(op, query.PutOp) and op.create and raw is not None:
             return ItemAlreadyExists(f"a {name} with this key already exists", item=item, **context)
+        if isinstance(op, query.UpdateOp) and op.must_exist and raw is None:
+            return ItemNotFound(
+                f"no {name} with this key to update (pass upsert=True to create it)", **context
+            )
         if op.is_version_conflict(raw):
+            if op.expected_version == 0:
+                found = "but one exists"
+            elif raw is None:
+                found = "but there is none"
+            else:
+                found = "but the stored one is different"
             return VersionConflict(
                 f"{name} was changed by someone else: expected version "
-                f"{op.expected_version}, the stored item is {'missing' if raw is None else 'newer'}",
+                f"{op.expected_version} {'(no item yet) ' if op.expected_version == 0 else ''}{found}",
                 item=item,
                 **context,
             )

@@ -76,12 +76,26 @@ class Schema:
     async def create(self, mapper: Mapper[Any], *, wait: bool = True) -> None:
         """Create the mapper's table with its keys and indexes (on-demand billing).
 
-        With `wait`, returns once the table is ACTIVE.
+        With `wait`, returns once the table is ACTIVE. A mapper with a
+        `ttl_attribute` also gets TTL turned on for that attribute (which needs the
+        table ACTIVE, so it always waits).
         """
         name = self._db.table_name(mapper)
         await self._db.transport.call("CreateTable", create_table_request(mapper, name))
-        if wait:
+        if wait or mapper.ttl_attribute is not None:
             await self.wait_until_active(mapper)
+        if mapper.ttl_attribute is not None:
+            # TTL can only be turned on once the table is ACTIVE.
+            await self._db.transport.call(
+                "UpdateTimeToLive",
+                {
+                    "TableName": name,
+                    "TimeToLiveSpecification": {
+                        "Enabled": True,
+                        "AttributeName": mapper.stored_name(mapper.ttl_attribute),
+                    },
+                },
+            )
 
     async def ensure(self, mapper: Mapper[Any]) -> bool:
         """Create the table if it is missing; otherwise check its key schema matches.

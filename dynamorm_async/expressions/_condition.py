@@ -126,6 +126,8 @@ def attr(*parts: str | int) -> Path:
         if isinstance(part, int) and not isinstance(part, bool):
             if not elements:
                 raise ValidationError("an attribute path must start with a name")
+            if part < 0:
+                raise ValidationError(f"list indexes cannot be negative, got {part}")
             elements.append(part)
         elif isinstance(part, str):
             elements.extend(parse_path(part))
@@ -158,6 +160,22 @@ class Condition:
         """The expression text, with placeholders allocated in `params`."""
         raise NotImplementedError
 
+    def precedence(self) -> int:
+        """How tightly the compiled text binds: OR 1, AND 2, NOT 3, a single test 4.
+
+        Parents parenthesize a child only when its precedence is lower than theirs:
+        DynamoDB refuses redundant parentheses.
+        """
+        return _ATOM
+
+
+_OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
+
+
+def _operand(condition: Condition, parent: int, resolver: Resolver, params: Params) -> str:
+    text = condition.compile(resolver, params)
+    return f"({text})" if condition.precedence() < parent else text
+
 
 def _flatten(kind: type[And] | type[Or], *conditions: Condition) -> tuple[Condition, ...]:
     out: list[Condition] = []
@@ -169,8 +187,13 @@ def _flatten(kind: type[And] | type[Or], *conditions: Condition) -> tuple[Condit
 
 
 def _value(path: Path, value: Any, resolver: Resolver, params: Params) -> tuple[str, str]:
-    """Compile a path and a value of the path's type: (path text, value placeholder)."""
+    """Compile a path and a value of the path's type: (path text, value placeholder).
+
+    The value may be another path: ``attr("stock") > attr("reserved")``.
+    """
     path_text, tp = path.compile(resolver, params)
+    if isinstance(value, Path):
+        return path_text, value.compile(resolver, params)[0]
     encoded = _NULL if value is None else resolver.encode_value(value, tp)
     if encoded is None:  # an empty set: DynamoDB cannot compare with one
         raise ValidationError(f"cannot compare {path} with an empty set")
@@ -179,7 +202,11 @@ def _value(path: Path, value: Any, resolver: Resolver, params: Params) -> tuple[
 
 @attrs.frozen(eq=False)
 class Compare(Condition):
-    """``path <op> value`` with op one of ``= <> < <= > >=``."""
+    """``path <op> value`` with op one of ``= <> < <= > >=``.
+
+    ``attr("x") == None`` matches items where x is absent or NULL, since a ``None``
+    field is left out of the item when it is written (``!= None``: present, not NULL).
+    """
 
     path: Path
     op: str
@@ -187,8 +214,23 @@ class Compare(Condition):
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
+        if self.value is None:
+            if self.op not in ("=", "<>"):
+                raise ValidationError(
+                    f"{self.path} {self.op} None: only == and != compare with None"
+                )
+            path_text, null = _value(self.path, None, resolver, params)
+            if self.op == "=":
+                return f"attribute_not_exists({path_text}) OR {path_text} = {null}"
+            return f"attribute_exists({path_text}) AND {path_text} <> {null}"
         path_text, value = _value(self.path, self.value, resolver, params)
         return f"{path_text} {self.op} {value}"
+
+    def precedence(self) -> int:
+        """OR or AND for a comparison with None (it tests two things), else a single test."""
+        if self.value is None:
+            return _OR if self.op == "=" else _AND
+        return _ATOM
 
 
 @attrs.frozen(eq=False)
@@ -224,8 +266,11 @@ class In(Condition):
             placeholders.append(placeholder)
         # DynamoDB allows 100 operands per IN; longer lists become ORs of INs.
         chunks = [placeholders[i : i + 100] for i in range(0, len(placeholders), 100)]
-        parts = [f"{path_text} IN ({', '.join(chunk)})" for chunk in chunks]
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+        return " OR ".join(f"{path_text} IN ({', '.join(chunk)})" for chunk in chunks)
+
+    def precedence(self) -> int:
+        """An OR of INs past 100 values, else a single test."""
+        return _OR if len(self.values) > 100 else _ATOM
 
 
 @attrs.frozen(eq=False)
@@ -256,8 +301,12 @@ class Function(Condition):
         if self.name == "contains":
             # The operand is an element of the attribute (a set or list), or a substring.
             encoded = resolver.encode_value(self.value, _element_type(tp, self.value))
-        else:
+        elif isinstance(self.value, (str, bytes)):
             encoded = resolver.encode_value(self.value, type(self.value))
+        else:
+            raise ValidationError(
+                f"begins_with({self.path}, ...) takes a str or bytes prefix, not {self.value!r}"
+            )
         if encoded is None:
             raise ValidationError(f"{self.name}({self.path}, ...) needs a value")
         return f"{self.name}({path_text}, {params.value(encoded)})"
@@ -278,7 +327,11 @@ class And(Condition):
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
-        return " AND ".join(f"({c.compile(resolver, params)})" for c in self.conditions)
+        return " AND ".join(_operand(c, _AND, resolver, params) for c in self.conditions)
+
+    def precedence(self) -> int:
+        """AND."""
+        return _AND
 
 
 @attrs.frozen(eq=False)
@@ -289,7 +342,11 @@ class Or(Condition):
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
-        return " OR ".join(f"({c.compile(resolver, params)})" for c in self.conditions)
+        return " OR ".join(_operand(c, _OR, resolver, params) for c in self.conditions)
+
+    def precedence(self) -> int:
+        """OR."""
+        return _OR
 
 
 @attrs.frozen(eq=False)
@@ -301,3 +358,7 @@ class Not(Condition):
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         return f"NOT ({self.condition.compile(resolver, params)})"
+
+    def precedence(self) -> int:
+        """NOT."""
+        return _NOT

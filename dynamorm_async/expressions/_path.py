@@ -8,22 +8,23 @@ from dynamorm_async.errors import ValidationError
 
 __all__ = ["parse_path"]
 
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_NAME = r"[^.\[\]]+"
+# name, then any list indexes, then more ".name[index]..." parts; nothing else.
+_PATH = re.compile(rf"{_NAME}(?:\[\d+\])*(?:\.{_NAME}(?:\[\d+\])*)*")
+_TOKEN = re.compile(rf"({_NAME})|\[(\d+)\]")
 
 
-def parse_path(text: str) -> tuple[str | int, ...]:
-    """Split ``"a.b[2].c"`` into ``("a", "b", 2, "c")``."""
-    elements: list[str | int] = []
-    position = 0
-    while position < len(text):
-        if text[position] == "." and elements and position + 1 < len(text):
-            position += 1
-        match = _SEGMENT.match(text, position)
-        if match is None:
-            raise ValidationError(f"invalid attribute path {text!r} at position {position}")
-        name, index = match.groups()
-        elements.append(int(index) if index is not None else name)
-        position = match.end()
-    if not elements or not isinstance(elements[0], str):
+def parse_path(text: object) -> tuple[str | int, ...]:
+    """Split ``"a.b[2].c"`` into ``("a", "b", 2, "c")``.
+
+    Raises `ValidationError` for anything else: empty names, a missing or extra dot,
+    negative or non-numeric indexes.
+    """
+    if isinstance(text, str) and text.startswith("["):
         raise ValidationError(f"invalid attribute path {text!r}: it must start with a name")
-    return tuple(elements)
+    if not isinstance(text, str) or _PATH.fullmatch(text) is None:
+        raise ValidationError(
+            f"invalid attribute path {text!r}: write names joined by dots, with list "
+            "indexes in brackets, e.g. 'address.city' or 'tags[0]'"
+        )
+    return tuple(name if name else int(index) for name, index in _TOKEN.findall(text))

@@ -25,6 +25,14 @@ def _path(value: PathLike) -> Path:
     raise ValidationError(f"expected an attribute name or attr(...), got {value!r}")
 
 
+def _pairs_key(pairs: tuple[tuple[Path, Any], ...]) -> tuple[Any, ...]:
+    return tuple((path.elements, value) for path, value in pairs)
+
+
+def _paths_key(paths: tuple[Path, ...]) -> tuple[Any, ...]:
+    return tuple(path.elements for path in paths)
+
+
 @attrs.frozen
 class Update:
     """The actions of one UpdateItem, by Python field names.
@@ -38,10 +46,11 @@ class Update:
         Update(set=((attr('price'), 10),), remove=(attr('discount'),), add=((attr('stock'), -1),), delete=())
     """
 
-    set: tuple[tuple[Path, Any], ...] = ()
-    remove: tuple[Path, ...] = ()
-    add: tuple[tuple[Path, Any], ...] = ()
-    delete: tuple[tuple[Path, Any], ...] = ()
+    # Paths compare into conditions, so updates compare by the paths' elements.
+    set: tuple[tuple[Path, Any], ...] = attrs.field(default=(), eq=_pairs_key)
+    remove: tuple[Path, ...] = attrs.field(default=(), eq=_paths_key)
+    add: tuple[tuple[Path, Any], ...] = attrs.field(default=(), eq=_pairs_key)
+    delete: tuple[tuple[Path, Any], ...] = attrs.field(default=(), eq=_pairs_key)
 
     @classmethod
     def of(
@@ -76,11 +85,7 @@ class Update:
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The UpdateExpression text, with placeholders allocated in `params`."""
-        seen: set[tuple[str | int, ...]] = set()
-        for path in self.paths():
-            if path.elements in seen:
-                raise ValidationError(f"the update touches {path} more than once")
-            seen.add(path.elements)
+        _check_no_overlap(self.paths())
         sets: list[str] = []
         removes: list[str] = []
         for path, value in self.set:
@@ -118,3 +123,14 @@ class Update:
         if keyword == "DELETE" and "N" in encoded:
             raise ValidationError(f"DELETE {path} removes elements from a set; got a number")
         return f"{path_text} {params.value(encoded)}"
+
+
+def _check_no_overlap(paths: list[Path]) -> None:
+    """DynamoDB refuses an update whose paths repeat or nest ("document paths overlap")."""
+    ordered = sorted(paths, key=lambda p: len(p.elements))
+    for position, shorter in enumerate(ordered):
+        size = len(shorter.elements)
+        for longer in ordered[position + 1 :]:
+            if longer.elements[:size] == shorter.elements:
+                what = "more than once" if len(longer.elements) == size else f"and {longer}"
+                raise ValidationError(f"the update touches {shorter} {what}: paths overlap")

@@ -80,7 +80,7 @@ class Mapper(Generic[T]):
         ttl_attribute: str | None = None,
         registry: TypeRegistry | None = None,
     ) -> None:
-        if not attrs.has(cast(Any, cls)):
+        if not isinstance(cast(Any, cls), type) or not attrs.has(cast(Any, cls)):
             raise MappingError(
                 f"{cls!r} is not an attrs class; decorate it with @attrs.define or @attrs.frozen"
             )
@@ -135,7 +135,7 @@ class Mapper(Generic[T]):
     # --- validation ---------------------------------------------------------------
 
     def _error(self, message: str) -> MappingError:
-        return MappingError(f"{self.cls.__name__}: {message}", table=self.table)
+        return MappingError(f"{self.cls.__name__}: {message}")
 
     def _field(self, name: str, role: str) -> FieldInfo:
         info = self.fields.get(name)
@@ -156,9 +156,10 @@ class Mapper(Generic[T]):
                 )
             seen[info.stored] = info.name
 
-    def _check_key(self, name: str, role: str) -> str:
+    def _check_key(self, name: str, role: str, *, sparse: bool = False) -> str:
         info = self._field(name, role)
-        kind = self.registry.scalar_type(info.type)
+        # An index key may be Optional: items without it stay out of the index (sparse).
+        kind = self.registry.scalar_type(_strip_optional(info.type) if sparse else info.type)
         if kind is None:
             raise self._error(
                 f"{role} {name!r} has type {_type_name(info.type)}, which DynamoDB cannot use "
@@ -189,11 +190,11 @@ class Mapper(Generic[T]):
                         f"local {where} needs the table to have a sort key (LSIs share the "
                         "table's partition key and replace its sort key)"
                     )
-                self._check_key(index.sort_key, f"{where} sort_key")
+                self._check_key(index.sort_key, f"{where} sort_key", sparse=True)
             else:
-                self._check_key(index.partition_key, f"{where} partition_key")
+                self._check_key(index.partition_key, f"{where} partition_key", sparse=True)
                 if index.sort_key is not None:
-                    self._check_key(index.sort_key, f"{where} sort_key")
+                    self._check_key(index.sort_key, f"{where} sort_key", sparse=True)
             for name in index.projection.attributes:
                 self._field(name, f"{where} projection")
             self.indexes[index.name] = index
@@ -257,18 +258,26 @@ class Mapper(Generic[T]):
         tp: Any = self.field_types[first]
         for position, element in enumerate(elements[1:], start=1):
             tp = _strip_optional(tp)
-            if isinstance(element, int):
+            where = ".".join(str(e) for e in elements[:position])
+            if tp is Any or tp is object:
+                tp = Any
+            elif isinstance(element, int):
+                if not _is_sequence(tp):
+                    raise self._error(
+                        f"{where} holds {_type_name(tp)}, not a list: it has no [{element}]"
+                    )
                 tp = _item_type(tp)
             elif attrs.has(tp):
                 names = {f.name: f for f in attrs.fields(tp)}
                 if element not in names:
                     close = difflib.get_close_matches(element, names, n=3)
                     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-                    where = ".".join(str(e) for e in elements[:position])
                     raise self._error(f"{where} ({tp.__name__}) has no field {element!r}{hint}")
                 tp = names[element].type
-            else:
+            elif _is_mapping(tp):
                 tp = _value_type(tp)
+            else:
+                raise self._error(f"{where} holds {_type_name(tp)}, which has no field {element!r}")
             stored.append(element)
         return tuple(stored), tp
 
@@ -292,9 +301,7 @@ class Mapper(Generic[T]):
     def key_of(self, obj: T) -> dict[str, Any]:
         """The key of `obj` as DynamoDB expects it (stored names, AttributeValues)."""
         if not isinstance(obj, self.cls):
-            raise ValidationError(
-                f"expected a {self.cls.__name__}, got {type(obj).__name__}", table=self.table
-            )
+            raise ValidationError(f"expected a {self.cls.__name__}, got {type(obj).__name__}")
         return self._key({name: getattr(obj, name) for name in self.key_fields})
 
     def key(self, key: Any) -> dict[str, Any]:
@@ -312,26 +319,21 @@ class Mapper(Generic[T]):
                 raise ValidationError(
                     f"{self.cls.__name__} key has unknown fields {sorted(extra)}; "
                     f"the key fields are {list(self.key_fields)}",
-                    table=self.table,
                 )
             missing = [name for name in self.key_fields if name not in values]
             if missing:
-                raise ValidationError(
-                    f"{self.cls.__name__} key is missing {missing}", table=self.table
-                )
+                raise ValidationError(f"{self.cls.__name__} key is missing {missing}")
         elif isinstance(key, tuple):
             if len(key) != len(self.key_fields):
                 raise ValidationError(
                     f"{self.cls.__name__} key takes {len(self.key_fields)} value(s) "
                     f"{list(self.key_fields)}, got {len(key)}: {key!r}",
-                    table=self.table,
                 )
             values = dict(zip(self.key_fields, key, strict=True))
         elif self.sort_key is not None:
             raise ValidationError(
                 f"{self.cls.__name__} has a composite key: give (partition, sort) or a dict "
                 f"with {list(self.key_fields)}, not {key!r}",
-                table=self.table,
             )
         else:
             values = {self.partition_key: key}
@@ -345,14 +347,12 @@ class Mapper(Generic[T]):
             if value is None:
                 raise ValidationError(
                     f"{self.cls.__name__}.{name} is a key field and cannot be None",
-                    table=self.table,
                 )
             try:
                 encoded = self.registry.encode_value(value, self.field_types[name])
             except Exception as exc:
                 raise ValidationError(
                     f"{self.cls.__name__}.{name} key value {value!r} is invalid: {exc}",
-                    table=self.table,
                 ) from exc
             self._check_key_value(name, encoded, values)
             out[info.stored] = encoded
@@ -362,14 +362,12 @@ class Mapper(Generic[T]):
         if encoded is None:
             raise ValidationError(
                 f"{self.cls.__name__}.{name} is a key field and must have a value",
-                table=self.table,
             )
         ((_, value),) = encoded.items()
         if value in ("", b""):
             raise ValidationError(
                 f"{self.cls.__name__}.{name} is a key field and cannot be empty "
                 "(DynamoDB allows empty strings and binary everywhere but in keys)",
-                table=self.table,
             )
 
     def key_values(self, key: Mapping[str, Any]) -> dict[str, Any]:
@@ -401,6 +399,16 @@ def _is_union_type(tp: Any) -> bool:
 
 def _is_epoch(tp: Any) -> bool:
     return typing.get_origin(tp) is Annotated and EpochSeconds in typing.get_args(tp)[1:]
+
+
+def _is_sequence(tp: Any) -> bool:
+    origin = typing.get_origin(tp) or tp
+    return origin in (list, tuple, Sequence)
+
+
+def _is_mapping(tp: Any) -> bool:
+    origin = typing.get_origin(tp) or tp
+    return origin in (dict, Mapping)
 
 
 def _item_type(tp: Any) -> Any:

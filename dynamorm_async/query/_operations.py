@@ -8,13 +8,14 @@ transaction sends the same operations in batches.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 from dynamorm_async.convert import MAX_ITEM_BYTES, item_size
-from dynamorm_async.errors import ItemTooLarge, ValidationError
+from dynamorm_async.errors import ConversionError, DynamORMError, ItemTooLarge, ValidationError
 from dynamorm_async.expressions import Condition, Params, Path, PathLike, Update, attr, check_length
 from dynamorm_async.mapping import Mapper
 
@@ -70,9 +71,12 @@ class GetOp(Generic[T]):
         if self.projection:
             params = Params()
             # Keys are always fetched, so that the item can be decoded and identified.
-            paths = [attr(name) for name in self.mapper.key_fields]
-            paths += [p for p in self.projection if p.elements not in {q.elements for q in paths}]
-            text = ", ".join(p.compile(self.mapper, params)[0] for p in paths)
+            # A path listed twice would make DynamoDB refuse the projection (overlap).
+            elements: dict[tuple[str | int, ...], None] = dict.fromkeys(
+                (name,) for name in self.mapper.key_fields
+            )
+            elements.update(dict.fromkeys(p.elements for p in self.projection))
+            text = ", ".join(Path(e).compile(self.mapper, params)[0] for e in elements)
             request["ProjectionExpression"] = check_length("ProjectionExpression", text)
             request.update(params.request_fields())
         return request
@@ -126,6 +130,8 @@ class UpdateOp(_Write[T]):
 
     update: Update = attrs.field(kw_only=True)
     return_values: ReturnValues = attrs.field(default="ALL_NEW", kw_only=True)
+    #: The update carries "the item exists" in its condition (it is not an upsert).
+    must_exist: bool = attrs.field(default=False, kw_only=True)
 
     def request(self, table: str) -> dict[str, Any]:
         """The UpdateItem payload for `table`."""
@@ -193,7 +199,6 @@ def _version_of(mapper: Mapper[Any], obj: Any) -> int:
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ValidationError(
             f"{mapper.cls.__name__}.{mapper.version_attribute} must be an int >= 0, got {version!r}",
-            table=mapper.table,
         )
     return version
 
@@ -224,7 +229,6 @@ def put(
     if not isinstance(obj, mapper.cls):
         raise ValidationError(
             f"{mapper!r} stores {mapper.cls.__name__}, not {type(obj).__name__}",
-            table=mapper.table,
             operation="PutItem",
         )
     condition = _check_condition(condition)
@@ -234,11 +238,17 @@ def put(
     if create:
         guards.append(attr(mapper.partition_key).not_exists())
     if mapper.version_attribute is not None:
-        expected = _version_of(mapper, obj)
-        if not create or expected != 0:
-            guards.append(_version_guard(mapper, expected))
-        stored = attrs.evolve(obj, **{mapper.version_attribute: expected + 1})  # type: ignore[misc]
-    item = mapper.encode(stored)
+        version = _version_of(mapper, obj)
+        if not create:  # create's own guard already says "no item yet"
+            expected = version
+            guards.append(_version_guard(mapper, version))
+        stored = attrs.evolve(obj, **{mapper.version_attribute: version + 1})  # type: ignore[misc]
+    try:
+        item = mapper.encode(stored)
+    except ConversionError as exc:  # name the item, when its key at least is valid
+        with contextlib.suppress(DynamORMError):
+            exc.add_context(key=mapper.key_values(mapper.key_of(stored)))
+        raise
     key = {
         mapper.fields[name].stored: item[mapper.fields[name].stored] for name in mapper.key_fields
     }
@@ -249,7 +259,6 @@ def put(
             f"{MAX_ITEM_BYTES:,} (400 KB, names and values)",
             size=size,
             limit=MAX_ITEM_BYTES,
-            table=mapper.table,
             operation="PutItem",
             key=mapper.key_values(key),
         )
@@ -272,16 +281,18 @@ def update(
     *,
     condition: Condition | None = None,
     return_values: ReturnValues = "ALL_NEW",
+    upsert: bool = False,
 ) -> UpdateOp[T]:
     """An UpdateItem of `target` (an object or a key).
 
-    For a versioned mapper, an object's loaded version is checked and bumped; a bare
-    key bumps the version without checking it.
+    Unless `upsert`, the item must exist: DynamoDB would otherwise create an item
+    holding only the updated attributes, which may not decode into the class. For
+    a versioned mapper, an object's loaded version is checked and bumped (version 0
+    means "no item yet"); a bare key bumps the version without checking it.
     """
     if return_values not in ("NONE", "ALL_NEW", "ALL_OLD"):
         raise ValidationError(
             f"return_values must be 'NONE', 'ALL_NEW' or 'ALL_OLD', not {return_values!r}",
-            table=mapper.table,
             operation="UpdateItem",
         )
     condition = _check_condition(condition)
@@ -290,13 +301,11 @@ def update(
         if path.elements[0] in key_fields:
             raise ValidationError(
                 f"cannot update key field {path}: a key identifies the item; delete and put instead",
-                table=mapper.table,
                 operation="UpdateItem",
             )
         if mapper.version_attribute is not None and path.elements[0] == mapper.version_attribute:
             raise ValidationError(
                 f"{path} is the version attribute; it is managed for you",
-                table=mapper.table,
                 operation="UpdateItem",
             )
         mapper.resolve_path(path.elements)
@@ -311,14 +320,22 @@ def update(
             changes = attrs.evolve(changes, set=(*changes.set, (version_path, expected + 1)))
         else:
             changes = attrs.evolve(changes, add=(*changes.add, (version_path, 1)))
+    must_exist = not upsert and expected is None
+    if must_exist:
+        guards.append(attr(mapper.partition_key).exists())
     if not changes:
         raise ValidationError(
             "an update needs at least one of set, remove, add, delete",
-            table=mapper.table,
             operation="UpdateItem",
         )
     return UpdateOp(
-        mapper, key, _and(*guards), expected, update=changes, return_values=return_values
+        mapper,
+        key,
+        _and(*guards),
+        expected,
+        update=changes,
+        return_values=return_values,
+        must_exist=must_exist,
     )
 
 

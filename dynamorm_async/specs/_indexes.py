@@ -11,12 +11,12 @@ import attrs
 __all__ = ["GlobalIndex", "LocalIndex", "Projection", "ProjectionLike", "valid_name"]
 
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
-_NAME = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")
+_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 
 
-def valid_name(name: str) -> bool:
+def valid_name(name: object) -> bool:
     """Whether `name` is a valid DynamoDB table or index name (3-255 of ``A-Za-z0-9_.-``)."""
-    return bool(_NAME.match(name))
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 @attrs.frozen

@@ -170,7 +170,7 @@ def _utc(value: Any) -> dt.datetime:
         raise _type_error(value, "a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ConversionError(
-            f"naive datetime {value!r}: attach a timezone (e.g. datetime.now(timezone.utc)) "
+            "naive datetime: attach a timezone (e.g. datetime.now(timezone.utc)) "
             "so the stored instant is unambiguous",
             value=value,
         )
@@ -940,7 +940,7 @@ def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:
 
     def encode_nested(value: Any) -> dict[str, Any]:
         if not isinstance(value, cls):
-            raise _type_error(value, f"a {cls.__name__}")
+            raise _type_error(value, f"a {cls.__name__} instance")
         return {"M": encode(value)}
 
     return encode_nested

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from dynamorm_async import query
@@ -66,7 +67,7 @@ class Repository(Generic[T]):
             projection: fetch only these fields (the key fields are always fetched);
                 every field without a default must be included to build the object.
         """
-        with error_context(table=self.table, operation="GetItem"):
+        with self._context("GetItem", key):
             op = query.get(self.mapper, key, consistent=consistent, projection=projection)
             response = await self._call("GetItem", op.request(self.table), op.key)
             raw = response.get("Item")
@@ -117,7 +118,7 @@ class Repository(Generic[T]):
             VersionConflict: the stored version differs from `obj`'s.
             ItemTooLarge: the item is over 400 KB (nothing is sent).
         """
-        with error_context(table=self.table, operation="PutItem"):
+        with self._context("PutItem", obj):
             op = query.put(self.mapper, obj, condition=condition, return_old=return_old)
             response = await self._write("PutItem", op)
             if return_old:
@@ -126,10 +127,52 @@ class Repository(Generic[T]):
 
     async def create(self, obj: T) -> T:
         """Write `obj` only if no item has its key; else raise `ItemAlreadyExists`."""
-        with error_context(table=self.table, operation="PutItem"):
+        with self._context("PutItem", obj):
             op = query.put(self.mapper, obj, create=True)
             await self._write("PutItem", op)
             return op.stored
+
+    @overload
+    async def update(
+        self,
+        target: Any,
+        *,
+        set: Mapping[PathLike, Any] | None = None,
+        remove: Iterable[PathLike] | None = None,
+        add: Mapping[PathLike, Any] | None = None,
+        delete: Mapping[PathLike, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: Literal["ALL_NEW"] = "ALL_NEW",
+        upsert: bool = False,
+    ) -> T: ...
+
+    @overload
+    async def update(
+        self,
+        target: Any,
+        *,
+        set: Mapping[PathLike, Any] | None = None,
+        remove: Iterable[PathLike] | None = None,
+        add: Mapping[PathLike, Any] | None = None,
+        delete: Mapping[PathLike, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: Literal["ALL_OLD"],
+        upsert: bool = False,
+    ) -> T | None: ...
+
+    @overload
+    async def update(
+        self,
+        target: Any,
+        *,
+        set: Mapping[PathLike, Any] | None = None,
+        remove: Iterable[PathLike] | None = None,
+        add: Mapping[PathLike, Any] | None = None,
+        delete: Mapping[PathLike, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: Literal["NONE"],
+        upsert: bool = False,
+    ) -> None: ...
 
     async def update(
         self,
@@ -151,9 +194,9 @@ class Repository(Generic[T]):
             add: numbers to add to number fields, or elements to add to set fields.
             delete: elements to remove from set fields.
             condition: a condition the stored item must meet.
-            return_values: ``"ALL_NEW"`` (default) returns the item after the update,
-                ``"ALL_OLD"`` the item before it (``None`` if it was new), ``"NONE"``
-                returns ``None``.
+            return_values: ``"ALL_NEW"`` (default) returns the item after the update
+                (typed ``T``), ``"ALL_OLD"`` the item before it (``None`` if it was
+                new), ``"NONE"`` returns ``None``.
 
             upsert: create the item if it is missing, as DynamoDB's UpdateItem does.
                 Off by default: an item made of only the updated attributes may not
@@ -164,7 +207,7 @@ class Repository(Generic[T]):
             ConditionFailed: `condition` was false; `.item` is the stored item.
             VersionConflict: the stored version differs from `target`'s.
         """
-        with error_context(table=self.table, operation="UpdateItem"):
+        with self._context("UpdateItem", target):
             changes = Update.of(set=set, remove=remove, add=add, delete=delete)
             op = query.update(
                 self.mapper,
@@ -187,12 +230,27 @@ class Repository(Generic[T]):
         Returns the deleted item with ``return_old=True`` (``None`` if there was none).
         An object of a versioned mapper is deleted only if its version is current.
         """
-        with error_context(table=self.table, operation="DeleteItem"):
+        with self._context("DeleteItem", target):
             op = query.delete(self.mapper, target, condition=condition, return_old=return_old)
             response = await self._write("DeleteItem", op)
             return self._old(response, op.key) if return_old else None
 
     # --- internals --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _context(self, operation: str, target: Any) -> Iterator[None]:
+        """Attach table, operation and (when it is valid) the key to errors raised inside.
+
+        The key is worked out only when an error happens, off the hot path.
+        """
+        try:
+            with error_context(table=self.table, operation=operation):
+                yield
+        except DynamORMError as exc:
+            if exc.key is None:
+                with contextlib.suppress(Exception):
+                    exc.add_context(key=self.mapper.key_values(self.mapper.key(target)))
+            raise
 
     async def _call(
         self, operation: str, request: dict[str, Any], key: dict[str, Any]

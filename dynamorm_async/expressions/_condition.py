@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from dynamorm_async.errors import ValidationError
+from dynamorm_async.errors import ConversionError, ValidationError
 from dynamorm_async.expressions._params import Params, Resolver
 from dynamorm_async.expressions._path import parse_path
 
@@ -79,6 +79,15 @@ class Path:
 
     def __ge__(self, value: Any) -> Compare:
         return Compare(self, ">=", value)
+
+    # `attr("a") == 1 & attr("b") > 2` parses as `attr("a") == (1 & attr("b")) > 2`.
+    def _unparenthesized(self, *_: Any) -> Any:
+        raise TypeError(
+            "put each comparison in parentheses before combining: "
+            "(attr('a') == 1) & (attr('b') > 2)"
+        )
+
+    __and__ = __rand__ = __or__ = __ror__ = __invert__ = _unparenthesized
 
     def exists(self) -> Exists:
         """The attribute is present (``attribute_exists``)."""
@@ -172,6 +181,11 @@ class Condition:
 _OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
 
 
+def _check_operands(kind: str, conditions: tuple[Condition, ...]) -> None:
+    if not conditions:
+        raise ValidationError(f"{kind}() needs at least one condition")
+
+
 def _operand(condition: Condition, parent: int, resolver: Resolver, params: Params) -> str:
     text = condition.compile(resolver, params)
     return f"({text})" if condition.precedence() < parent else text
@@ -186,6 +200,17 @@ def _flatten(kind: type[And] | type[Or], *conditions: Condition) -> tuple[Condit
     return tuple(out)
 
 
+def encode_for(path: Path, value: Any, tp: Any, resolver: Resolver) -> dict[str, Any] | None:
+    """Encode a value compared with or assigned to `path`; errors name the path."""
+    try:
+        return resolver.encode_value(value, tp)
+    except ConversionError as exc:
+        if exc.field is None:
+            exc.field = str(path)
+            exc.message = f"{path}: {exc.message}"
+        raise
+
+
 def _value(path: Path, value: Any, resolver: Resolver, params: Params) -> tuple[str, str]:
     """Compile a path and a value of the path's type: (path text, value placeholder).
 
@@ -194,7 +219,7 @@ def _value(path: Path, value: Any, resolver: Resolver, params: Params) -> tuple[
     path_text, tp = path.compile(resolver, params)
     if isinstance(value, Path):
         return path_text, value.compile(resolver, params)[0]
-    encoded = _NULL if value is None else resolver.encode_value(value, tp)
+    encoded = _NULL if value is None else encode_for(path, value, tp, resolver)
     if encoded is None:  # an empty set: DynamoDB cannot compare with one
         raise ValidationError(f"cannot compare {path} with an empty set")
     return path_text, params.value(encoded)
@@ -300,7 +325,7 @@ class Function(Condition):
         path_text, tp = self.path.compile(resolver, params)
         if self.name == "contains":
             # The operand is an element of the attribute (a set or list), or a substring.
-            encoded = resolver.encode_value(self.value, _element_type(tp, self.value))
+            encoded = encode_for(self.path, self.value, _element_type(tp, self.value), resolver)
         elif isinstance(self.value, (str, bytes)):
             encoded = resolver.encode_value(self.value, type(self.value))
         else:
@@ -327,11 +352,14 @@ class And(Condition):
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
+        _check_operands("And", self.conditions)
+        if len(self.conditions) == 1:  # no operator: the child's own text
+            return self.conditions[0].compile(resolver, params)
         return " AND ".join(_operand(c, _AND, resolver, params) for c in self.conditions)
 
     def precedence(self) -> int:
-        """AND."""
-        return _AND
+        """AND (or the only child's precedence)."""
+        return self.conditions[0].precedence() if len(self.conditions) == 1 else _AND
 
 
 @attrs.frozen(eq=False)
@@ -342,11 +370,14 @@ class Or(Condition):
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
+        _check_operands("Or", self.conditions)
+        if len(self.conditions) == 1:
+            return self.conditions[0].compile(resolver, params)
         return " OR ".join(_operand(c, _OR, resolver, params) for c in self.conditions)
 
     def precedence(self) -> int:
-        """OR."""
-        return _OR
+        """OR (or the only child's precedence)."""
+        return self.conditions[0].precedence() if len(self.conditions) == 1 else _OR
 
 
 @attrs.frozen(eq=False)
@@ -357,6 +388,8 @@ class Not(Condition):
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
+        # No compiled condition starts and ends with its own parentheses, so one pair
+        # here is never redundant.
         return f"NOT ({self.condition.compile(resolver, params)})"
 
     def precedence(self) -> int:

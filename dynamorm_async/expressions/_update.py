@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from dynamorm_async.errors import ValidationError
-from dynamorm_async.expressions._condition import Path, attr
+from dynamorm_async.expressions._condition import Path, attr, encode_for
 from dynamorm_async.expressions._params import Params, Resolver, check_length
 
 __all__ = ["PathLike", "Update"]
@@ -85,12 +85,12 @@ class Update:
 
     def compile(self, resolver: Resolver, params: Params) -> str:
         """The UpdateExpression text, with placeholders allocated in `params`."""
-        _check_no_overlap(self.paths())
+        _check_no_overlap(self)
         sets: list[str] = []
         removes: list[str] = []
         for path, value in self.set:
             path_text, tp = path.compile(resolver, params)
-            encoded = None if value is None else resolver.encode_value(value, tp)
+            encoded = None if value is None else encode_for(path, value, tp, resolver)
             if encoded is None:  # None or an empty set: the attribute goes away
                 removes.append(path_text)
             else:
@@ -115,7 +115,7 @@ class Update:
     @staticmethod
     def _operand(keyword: str, path: Path, value: Any, resolver: Resolver, params: Params) -> str:
         path_text, tp = path.compile(resolver, params)
-        encoded = resolver.encode_value(value, tp)
+        encoded = encode_for(path, value, tp, resolver)
         if encoded is None or not ({"N", "SS", "NS", "BS"} & encoded.keys()):
             raise ValidationError(
                 f"{keyword} {path} needs a number or a non-empty set, got {value!r}"
@@ -125,12 +125,24 @@ class Update:
         return f"{path_text} {params.value(encoded)}"
 
 
-def _check_no_overlap(paths: list[Path]) -> None:
+def _check_no_overlap(update: Update) -> None:
     """DynamoDB refuses an update whose paths repeat or nest ("document paths overlap")."""
-    ordered = sorted(paths, key=lambda p: len(p.elements))
-    for position, shorter in enumerate(ordered):
+    touched = [
+        *(("set", p) for p, _ in update.set),
+        *(("remove", p) for p in update.remove),
+        *(("add", p) for p, _ in update.add),
+        *(("delete", p) for p, _ in update.delete),
+    ]
+    ordered = sorted(touched, key=lambda entry: len(entry[1].elements))
+    for position, (action, shorter) in enumerate(ordered):
         size = len(shorter.elements)
-        for longer in ordered[position + 1 :]:
+        for other_action, longer in ordered[position + 1 :]:
             if longer.elements[:size] == shorter.elements:
-                what = "more than once" if len(longer.elements) == size else f"and {longer}"
-                raise ValidationError(f"the update touches {shorter} {what}: paths overlap")
+                if len(longer.elements) == size:
+                    what = f"{shorter} more than once (in {action}= and {other_action}=)"
+                else:
+                    what = f"{shorter} in {action}= and {longer} in {other_action}="
+                raise ValidationError(
+                    f"the update touches {what}: DynamoDB refuses overlapping paths in one "
+                    "update; split it into two updates"
+                )

@@ -211,7 +211,10 @@ def map_client_error(
             f"the condition was not met: {message}", item=exc.response.get("Item"), **context
         )
     if code == "ResourceNotFoundException":
-        return TableNotFound(f"{message}", **context)
+        return TableNotFound(
+            f"{message}: the table does not exist (create it with db.schema.ensure(mapper))",
+            **context,
+        )
     if code == "ValidationException":
         return ValidationError(f"DynamoDB rejected the request: {message}", **context)
     if code in _THROTTLING:

@@ -60,7 +60,5 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks package (``benchmarks/``) with any extra arguments."""
-    # benchmarks/ is written later; if it grows its own dependencies, add a `bench`
-    # extra to pyproject.toml and install ".[local,bench]" here instead.
-    session.install("-e", ".[local]")
+    session.install("-e", ".[local,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -1,0 +1,150 @@
+"""Item encode/decode: dynamorm_async's generated codecs against boto3's TypeSerializer.
+
+Both sides do the same work: a 15-attribute item between a Python object (ours: an
+attrs instance; boto3: a plain dict, which is all it produces) and DynamoDB's
+AttributeValue form. Rounds are interleaved and medians compared, so the machine's
+noise hits both sides alike; only the ratios are meaningful.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+import dynamorm_async
+from dynamorm_async import Mapper
+
+
+@attrs.define
+class Product:
+    """A typical item: strings, numbers, a set, a datetime, a UUID, an optional."""
+
+    id: uuid.UUID
+    sku: str
+    category: str
+    name: str
+    description: str
+    price: Decimal
+    stock: int
+    rating: float
+    active: bool
+    tags: frozenset[str]
+    created_at: dt.datetime
+    brand: str
+    weight_g: int
+    color: str | None = None
+    version: int = 0
+
+
+products = Mapper(Product, table="products", partition_key="id")
+
+SAMPLE = Product(
+    id=uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    sku="SKU-000123",
+    category="books",
+    name="Designing Data-Intensive Applications",
+    description="The big ideas behind reliable, scalable and maintainable systems.",
+    price=Decimal("39.90"),
+    stock=12,
+    rating=4.7,
+    active=True,
+    tags=frozenset({"databases", "distributed"}),
+    created_at=dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.timezone.utc),
+    brand="O'Reilly",
+    weight_g=900,
+    color="red",
+    version=3,
+)
+
+
+def _plain(p: Product) -> dict[str, Any]:
+    """What a boto3 user holds: a dict of the values TypeSerializer accepts."""
+    return {
+        "id": str(p.id),
+        "sku": p.sku,
+        "category": p.category,
+        "name": p.name,
+        "description": p.description,
+        "price": p.price,
+        "stock": p.stock,
+        "rating": Decimal(repr(p.rating)),
+        "active": p.active,
+        "tags": set(p.tags),
+        "created_at": p.created_at.isoformat(),
+        "brand": p.brand,
+        "weight_g": p.weight_g,
+        "color": p.color,
+        "version": p.version,
+    }
+
+
+def _cases() -> dict[str, dict[str, Callable[[], Any]]]:
+    serializer, deserializer = TypeSerializer(), TypeDeserializer()
+    plain = _plain(SAMPLE)
+    item = products.encode(SAMPLE)
+    boto_item = {k: serializer.serialize(v) for k, v in plain.items()}
+    page = [item] * 100
+    boto_page = [boto_item] * 100
+    return {
+        "encode 1 item": {
+            "dynamorm_async": lambda: products.encode(SAMPLE),
+            "boto3 TypeSerializer": lambda: {k: serializer.serialize(v) for k, v in plain.items()},
+        },
+        "decode 1 item": {
+            "dynamorm_async": lambda: products.decode(dict(item)),
+            "boto3 TypeDeserializer": lambda: {
+                k: deserializer.deserialize(v) for k, v in boto_item.items()
+            },
+        },
+        "decode 100-item page": {
+            "dynamorm_async": lambda: [products.decode(dict(i)) for i in page],
+            "boto3 TypeDeserializer": lambda: [
+                {k: deserializer.deserialize(v) for k, v in i.items()} for i in boto_page
+            ],
+        },
+    }
+
+
+def _time(fn: Callable[[], Any], budget: float = 0.02) -> float:
+    """Seconds per call, measured over about `budget` seconds."""
+    loops = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget:
+            return elapsed / loops
+        loops *= 2
+
+
+def main(rounds: int = 15) -> None:
+    """Run every case, interleaved round by round, and print medians and ratios."""
+    print(
+        f"dynamorm_async {dynamorm_async.__version__}, Python {sys.version.split()[0]}, "
+        f"{platform.machine()}, {rounds} interleaved rounds, medians"
+    )
+    print(f"{'case':<24} {'implementation':<24} {'µs/call':>10} {'ratio':>8}")
+    for case, impls in _cases().items():
+        samples: dict[str, list[float]] = {name: [] for name in impls}
+        for _ in range(rounds):
+            for name, fn in impls.items():
+                samples[name].append(_time(fn))
+        ours = statistics.median(samples["dynamorm_async"])
+        for name, values in samples.items():
+            median = statistics.median(values)
+            print(f"{case:<24} {name:<24} {median * 1e6:>10.1f} {median / ours:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

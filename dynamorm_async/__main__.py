@@ -2,5 +2,7 @@
 
 from dynamorm_async.cli import main
 
+__all__: list[str] = []
+
 if __name__ == "__main__":
     raise SystemExit(main())

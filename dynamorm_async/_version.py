@@ -1,3 +1,5 @@
 """The package version, read by the build (hatch) and exposed as ``__version__``."""
 
+__all__ = ["__version__"]
+
 __version__ = "0.1.0"

@@ -104,6 +104,11 @@ class Repository(Generic[T]):
         self, obj: T, *, condition: Condition | None = None, return_old: Literal[True]
     ) -> T | None: ...
 
+    @overload
+    async def put(
+        self, obj: T, *, condition: Condition | None = None, return_old: bool = False
+    ) -> T | None: ...
+
     async def put(
         self, obj: T, *, condition: Condition | None = None, return_old: bool = False
     ) -> T | None:
@@ -173,6 +178,20 @@ class Repository(Generic[T]):
         return_values: Literal["NONE"],
         upsert: bool = False,
     ) -> None: ...
+
+    @overload
+    async def update(
+        self,
+        target: Any,
+        *,
+        set: Mapping[PathLike, Any] | None = None,
+        remove: Iterable[PathLike] | None = None,
+        add: Mapping[PathLike, Any] | None = None,
+        delete: Mapping[PathLike, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: ReturnValues = "ALL_NEW",
+        upsert: bool = False,
+    ) -> T | None: ...
 
     async def update(
         self,
@@ -313,9 +332,9 @@ class Repository(Generic[T]):
         try:
             return self.mapper.decode(raw)
         except ConversionError as exc:
-            if projected and exc.field is not None and "required" in exc.message:
+            if projected:
                 exc.message += (
-                    "; the projection leaves it out: project every field without a default"
+                    "; the projection may leave it out: project every field without a default"
                 )
             exc.add_context(key=self.mapper.key_values(key))
             raise

@@ -108,11 +108,12 @@ class Schema:
         except TableNotFound:
             await self.create(mapper)
             return True
-        expected = create_table_request(mapper, table["TableName"])["KeySchema"]
-        if sorted(table["KeySchema"], key=str) != sorted(expected, key=str):
+        live = _key_signature(table)
+        wanted = _key_signature(create_table_request(mapper, table["TableName"]))
+        if live != wanted:
             raise MappingError(
-                f"table {table['TableName']!r} has key schema {table['KeySchema']}, but "
-                f"{mapper!r} expects {expected}",
+                f"table {table['TableName']!r} has keys {live} (name: key type, attribute "
+                f"type), but {mapper!r} expects {wanted}; a table's keys cannot be changed",
                 table=table["TableName"],
                 operation="ensure",
             )
@@ -166,6 +167,16 @@ class Schema:
                 table=self._db.table_name(mapper),
                 operation="wait",
             )
+
+
+def _key_signature(table: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """Each key attribute's key type and attribute type, from a table description or
+    a CreateTable request (both have KeySchema and AttributeDefinitions)."""
+    types = {d["AttributeName"]: d["AttributeType"] for d in table["AttributeDefinitions"]}
+    return {
+        k["AttributeName"]: (k["KeyType"], types.get(k["AttributeName"]))
+        for k in table["KeySchema"]
+    }
 
 
 def _is_active(table: dict[str, Any] | None) -> bool:

@@ -281,6 +281,35 @@ class Mapper(Generic[T]):
             stored.append(element)
         return tuple(stored), tp
 
+    def check_removable(self, elements: tuple[str | int, ...], *, to_none: bool) -> None:
+        """Refuse to remove an attribute when the item could not be read back as meant.
+
+        A field without a default that is not Optional (or a set) could no longer be
+        decoded. Removing a field with a default resets it to the default, which is
+        fine for ``remove=``, but not for ``set={field: None}`` (`to_none`) when the
+        default is not None: it would read back as the default, not None.
+        """
+        parent: Any = self.cls
+        if len(elements) > 1:
+            parent = _strip_optional(self.resolve_path(elements[:-1])[1])
+        name = elements[-1]
+        if isinstance(name, int) or not attrs.has(parent):
+            return  # list elements and map keys can always go
+        field = attrs.fields_dict(parent)[name]
+        tp = self.field_types[name] if parent is self.cls else field.type
+        path = ".".join(str(e) for e in elements)
+        if field.default is attrs.NOTHING:
+            if _strip_optional(tp) is tp and not _is_set(tp):
+                raise ValidationError(
+                    f"cannot remove {path}: {parent.__name__}.{name} has no default and is "
+                    "not Optional, so the item could no longer be read"
+                )
+        elif to_none and field.default is not None and not _is_set(tp):
+            raise ValidationError(
+                f"cannot set {path} to None: an absent attribute reads back as the "
+                f"default {field.default!r}, not None"
+            )
+
     def encode_value(self, value: Any, tp: Any) -> dict[str, Any] | None:
         """`value` as an AttributeValue of type `tp` (for expressions)."""
         return self.registry.encode_value(value, tp)
@@ -399,6 +428,11 @@ def _is_union_type(tp: Any) -> bool:
 
 def _is_epoch(tp: Any) -> bool:
     return typing.get_origin(tp) is Annotated and EpochSeconds in typing.get_args(tp)[1:]
+
+
+def _is_set(tp: Any) -> bool:
+    origin = typing.get_origin(tp) or tp
+    return origin in (set, frozenset)
 
 
 def _is_sequence(tp: Any) -> bool:

@@ -309,6 +309,10 @@ def update(
                 operation="UpdateItem",
             )
         mapper.resolve_path(path.elements)
+    for path in changes.remove:
+        mapper.check_removable(path.elements, to_none=False)
+    for path in (p for p, v in changes.set if v is None):
+        mapper.check_removable(path.elements, to_none=True)
     key = mapper.key(target)
     expected: int | None = None
     guards: list[Condition | None] = [condition]
@@ -320,7 +324,9 @@ def update(
             changes = attrs.evolve(changes, set=(*changes.set, (version_path, expected + 1)))
         else:
             changes = attrs.evolve(changes, add=(*changes.add, (version_path, 1)))
-    must_exist = not upsert and expected is None
+    # A version >= 1 guard already requires the item; version 0 ("no item yet") plus
+    # must-exist can never hold, which is answered as ItemNotFound or VersionConflict.
+    must_exist = not upsert and not expected
     if must_exist:
         guards.append(attr(mapper.partition_key).exists())
     if not changes:
@@ -352,9 +358,7 @@ def delete(
     expected: int | None = None
     guards: list[Condition | None] = [condition]
     if mapper.version_attribute is not None and isinstance(target, mapper.cls):
+        # Version 0 (never stored) deletes nothing, and refuses to delete a stored item.
         expected = _version_of(mapper, target)
-        if expected != 0:
-            guards.append(_version_guard(mapper, expected))
-        else:
-            expected = None
+        guards.append(_version_guard(mapper, expected))
     return DeleteOp(mapper, key, _and(*guards), expected, return_old=return_old)

@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from aiobotocore.session import AioSession, get_session
 
 from dynamorm_async.db import Database
 from dynamorm_async.errors import TableNotFound
@@ -42,6 +43,7 @@ from dynamorm_async.testing._server import LOCAL_CREDENTIALS, running_local_dyna
 __all__ = ["dynamorm_endpoint", "dynamorm_mappers", "open_test_database"]
 
 _test_numbers = itertools.count(1)
+_session: AioSession | None = None
 
 
 @pytest.fixture(scope="session")
@@ -63,11 +65,15 @@ def dynamorm_mappers() -> list[Mapper[Any]]:
 
 async def open_test_database(endpoint: str, mappers: list[Mapper[Any]]) -> Database:
     """An open `Database` with fresh, created tables for `mappers` (unique prefix)."""
+    global _session
+    if _session is None:  # loading botocore's models costs ~0.1 s: do it once
+        _session = get_session()
     prefix = f"t{os.getpid()}-{next(_test_numbers)}"
     db = Database.connect(
         endpoint,
         mappers=mappers,
         table_name_template=prefix + "-{table}",
+        session=_session,
         **LOCAL_CREDENTIALS,
     )
     await db.open()

@@ -178,8 +178,9 @@ def test_update_of_an_object_checks_and_bumps_the_version():
     assert op.expected_version == 3
 
 
-def test_update_of_a_new_object_requires_no_item():
-    op = query.update(PRODUCTS, Product("p1"), Update.of(set={"name": "x"}))
+def test_upsert_of_a_new_object_requires_no_item():
+    op = query.update(PRODUCTS, Product("p1"), Update.of(set={"name": "x"}), upsert=True)
+    assert op.must_exist is False
     assert op.request("products") == {
         "TableName": "products",
         "Key": KEY,
@@ -190,6 +191,16 @@ def test_update_of_a_new_object_requires_no_item():
         "ReturnValues": "ALL_NEW",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
+
+
+def test_update_of_a_never_stored_object_without_upsert_can_never_succeed():
+    # "no item yet" and "the item must exist": the server's answer tells which failed.
+    op = query.update(PRODUCTS, Product("p1"), Update.of(set={"name": "x"}))
+    assert op.must_exist is True
+    assert op.expected_version == 0
+    request = op.request("products")
+    assert request["ConditionExpression"] == "attribute_not_exists(#n2) AND attribute_exists(#n2)"
+    assert request["ExpressionAttributeNames"]["#n2"] == "id"
 
 
 def test_update_of_an_object_with_a_user_condition():
@@ -265,7 +276,7 @@ def test_update_of_a_versioned_object_relies_on_the_version_guard(upsert):
     )
     assert loaded.request("products")["ConditionExpression"] == "#n1 = :v2"
     assert loaded.must_exist is False
-    new = query.update(PRODUCTS, Product("p1"), Update.of(set={"price": 1}), upsert=upsert)
+    new = query.update(PRODUCTS, Product("p1"), Update.of(set={"price": 1}), upsert=True)
     assert new.request("products")["ConditionExpression"] == "attribute_not_exists(#n2)"
     assert new.must_exist is False
 
@@ -344,10 +355,16 @@ def test_delete_of_a_loaded_object_with_a_user_condition():
     }
 
 
-def test_delete_of_a_never_saved_object_has_no_version_check():
+def test_delete_of_a_never_saved_object_refuses_to_delete_a_stored_item():
     op = query.delete(PRODUCTS, Product("p1"))
-    assert op.request("products") == {"TableName": "products", "Key": KEY}
-    assert op.expected_version is None
+    assert op.request("products") == {
+        "TableName": "products",
+        "Key": KEY,
+        "ConditionExpression": "attribute_not_exists(#n0)",
+        "ExpressionAttributeNames": {"#n0": "id"},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    assert op.expected_version == 0
 
 
 def test_delete_by_key_has_no_version_check():

@@ -81,3 +81,33 @@ def test_cli_help(flag):
     )
     assert result.returncode == 0
     assert "--endpoint-url" in result.stdout
+
+
+async def test_demo_in_process_prints_every_step(dynamorm_endpoint, monkeypatch):
+    # The same tour in this process (so coverage sees it), against the session server.
+    from dynamorm_async.cli._demo import run_demo as tour
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
+    lines: list[str] = []
+    await tour(dynamorm_endpoint, echo=lines.append)
+    out = "\n".join(lines)
+    assert "read back equal to what was written: True" in out
+    assert "VersionConflict" in out
+    assert "gone: True" in out
+    assert lines[-1].startswith("done in")
+
+
+def test_cli_main_runs_the_demo_and_rejects_unknown_commands(
+    dynamorm_endpoint, monkeypatch, capsys
+):
+    from dynamorm_async.cli import main
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", LOCAL_CREDENTIALS["region_name"])
+    assert main(["demo", "--endpoint-url", dynamorm_endpoint]) == 0
+    assert "gone: True" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2

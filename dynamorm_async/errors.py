@@ -43,14 +43,15 @@ __all__ = [
     "ValidationError",
     "VersionConflict",
     "error_context",
+    "readable_key",
 ]
 
 
 class ErrorContext:
     """Where an error happened: table, operation, key and request expressions.
 
-    Values of the request are never included, so an error message can be logged
-    without leaking data; keys are included because they say which item failed.
+    The context holds no values of the request besides the key (which says which
+    item failed); a message about one bad value does quote that value.
     """
 
     __slots__ = ("expressions", "key", "operation", "table")
@@ -147,6 +148,11 @@ class DynamORMError(Exception):
     def __str__(self) -> str:
         where = self.context.describe()
         return f"{self.message} ({where})" if where else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments: rebuild from the state, so that errors
+        # cross process pools and task queues.
+        return (_restore, (type(self), self.args, self.__dict__))
 
 
 class MappingError(DynamORMError, TypeError):
@@ -247,6 +253,18 @@ class DynamoDBError(DynamORMError):
 
 class ThrottledError(DynamoDBError):
     """DynamoDB throttled the request (throughput or request-rate limits)."""
+
+
+def _restore(cls: type[DynamORMError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+def readable_key(key: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A stored key (``{"id": {"S": "p1"}}``) as errors show it (``{"id": "p1"}``)."""
+    return {name: next(iter(av.values()), None) for name, av in key.items()}
 
 
 @contextlib.contextmanager

@@ -105,8 +105,9 @@ async def run_demo(endpoint_url: str | None = None, echo: Callable[[str], Any] =
         try:
             await _tour(db, echo)
         finally:
-            await db.schema.delete(products)
-            echo(f"table {db.table_name(products)!r}: deleted")
+            if created:  # never drop a table this run did not make
+                await db.schema.delete(products)
+                echo(f"table {db.table_name(products)!r}: deleted")
     echo(f"done in {time.perf_counter() - started:.1f}s")
 
 

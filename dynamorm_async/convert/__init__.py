@@ -16,6 +16,7 @@ from dynamorm_async.convert._hooks import (
     decode_any,
     encode_any,
     make_converter,
+    omission_reads_back,
     scalar_type,
 )
 from dynamorm_async.convert._size import MAX_ITEM_BYTES, item_size
@@ -31,6 +32,7 @@ __all__ = [
     "encode_any",
     "item_size",
     "make_converter",
+    "omission_reads_back",
     "register_converter",
     "scalar_type",
 ]

@@ -8,6 +8,7 @@ converters (`register_converter`) go on both.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
@@ -15,6 +16,7 @@ import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from dynamorm_async.convert._hooks import (
+    SCALAR_TYPES,
     item_decoder,
     item_encoder,
     make_converter,
@@ -22,7 +24,7 @@ from dynamorm_async.convert._hooks import (
     structure_hook,
     unstructure_hook,
 )
-from dynamorm_async.errors import ConversionError
+from dynamorm_async.errors import ConversionError, MappingError
 
 __all__ = ["ItemCodec", "TypeRegistry", "default_registry", "register_converter"]
 
@@ -64,6 +66,16 @@ class TypeRegistry:
             ...                             decode=lambda b: uuid.UUID(bytes=b),
             ...                             stored_as=bytes)
         """
+        if not isinstance(cls, type):
+            raise MappingError(f"register_converter needs a class, not {cls!r}")
+        if stored_as is cls or (stored_as not in SCALAR_TYPES and not _is_generic(stored_as)):
+            raise MappingError(
+                f"stored_as must be a type DynamoDB can store (str, int, float, Decimal, "
+                f"bytes, bool, UUID, date, datetime, list[...], dict[str, ...]), not {stored_as!r}"
+            )
+        functions: tuple[Any, ...] = (encode, decode)
+        if not all(callable(f) for f in functions):
+            raise MappingError("register_converter needs callable encode and decode functions")
         for converter in (self.fast, self.detailed):
             inner_encode = unstructure_hook(converter, stored_as)
             inner_decode = structure_hook(converter, stored_as)
@@ -121,6 +133,10 @@ def _compose_decode(
         return decode(inner(av, stored_as))
 
     return composed
+
+
+def _is_generic(tp: Any) -> bool:
+    return typing.get_origin(tp) in (list, dict, set, frozenset, tuple)
 
 
 default_registry = TypeRegistry()

@@ -9,9 +9,11 @@ Two conventions make DynamoDB's rules fit Python:
 
 * An encode hook may return ``None``, meaning "store nothing": a ``None`` in an
   ``Optional`` field and an empty set (DynamoDB has no empty sets) are left out of
-  the item. Inside a list or map, where a hole cannot be left, they become ``NULL``.
-* A missing attribute decodes as ``None`` for an ``Optional`` field and as an
-  empty set for a set field, so items written either way read back the same.
+  the item, unless their absence would read back as another default (then they
+  are stored as ``NULL``). Inside a list or map, where a hole cannot be left, they
+  become ``NULL``.
+* A missing attribute decodes as the field's default; with no default, as ``None``
+  for an ``Optional`` field and as an empty set for a set field.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from dynamorm_async.convert import _numbers
 from dynamorm_async.errors import ConversionError
 
 __all__ = [
+    "SCALAR_TYPES",
     "EpochSeconds",
+    "omission_reads_back",
     "configure_converter",
     "make_converter",
     "scalar_type",
@@ -231,6 +235,10 @@ _SCALAR_HOOKS: Final[dict[type, tuple[Encoder, Decoder, str]]] = {
 }
 
 
+#: The scalar Python types the converter stores natively.
+SCALAR_TYPES: Final = frozenset(_SCALAR_HOOKS)
+
+
 # --- values of unknown type (Any, object, dict[str, Any]...) ------------------------
 
 
@@ -239,9 +247,9 @@ def encode_any(value: Any, converter: cattrs.Converter) -> dict[str, Any] | None
     if value is None:
         return NULL
     cls = type(value)
-    hooks = _SCALAR_HOOKS.get(cls)
-    if hooks is not None:
-        return hooks[0](value)
+    if cls in _SCALAR_HOOKS:  # through the converter: a user may have re-registered it
+        encoded: dict[str, Any] | None = converter.get_unstructure_hook(cls)(value)
+        return encoded
     if isinstance(value, enum.Enum):
         return encode_any(value.value, converter)
     if isinstance(value, Mapping):
@@ -251,8 +259,8 @@ def encode_any(value: Any, converter: cattrs.Converter) -> dict[str, Any] | None
     if isinstance(value, AbstractSet):
         return _encode_set_by_elements(value)
     if attrs.has(cls):
-        encoded: dict[str, Any] | None = converter.unstructure(value, cls)
-        return encoded
+        nested: dict[str, Any] | None = converter.unstructure(value, cls)
+        return nested
     for base, (encode, _, _) in _SCALAR_HOOKS.items():
         if isinstance(value, base) and not (base is int and isinstance(value, bool)):
             return encode(value)
@@ -850,17 +858,18 @@ def _stored_names(
     return tuple(names)
 
 
-def _omission_reads_back(field: attrs.Attribute[Any]) -> bool:
+def omission_reads_back(field: attrs.Attribute[Any]) -> bool:
     """Whether leaving the attribute out reads back as the value that was left out.
 
-    A missing attribute decodes as the field's default, or as None / an empty set
-    when there is none; so `x: int | None = 5` must store None as NULL instead.
+    Only None values and empty sets are left out. A missing attribute decodes as the
+    field's default, or as None / an empty set when there is none; so a field like
+    `x: int | None = 5` must store None as NULL instead, to read back None.
     """
     default = field.default
     if default is attrs.NOTHING or default is None:
         return True
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return not default.takes_self and default.factory in (set, frozenset, list, dict)
+        return not default.takes_self and default.factory in (set, frozenset)
     return isinstance(default, (set, frozenset)) and not default
 
 
@@ -882,7 +891,7 @@ def item_encoder(
     )
     omittable = _stored_names(cls, rename, field_types, required_only=False)
     fields = {(rename or {}).get(f.name, f.name): f for f in attrs.fields(cls)}
-    omit = tuple(n for n in omittable if _omission_reads_back(fields[n]))
+    omit = tuple(n for n in omittable if omission_reads_back(fields[n]))
     null = tuple(n for n in omittable if n not in omit)
     if not omittable:
         return generated
@@ -959,15 +968,17 @@ def _structure_class(cls: type, converter: cattrs.Converter) -> Decoder:
 # --- key types -----------------------------------------------------------------------------
 
 
-def scalar_type(tp: Any, stored_as: Mapping[Any, Any] | None = None) -> str | None:
+def scalar_type(
+    tp: Any, stored_as: Mapping[Any, Any] | None = None, _seen: frozenset[Any] = frozenset()
+) -> str | None:
     """The DynamoDB scalar type (``"S"``, ``"N"``, ``"B"``) a field type is stored as.
 
     Returns ``None`` for types DynamoDB cannot use as a key (bool, lists, maps,
     sets, Optional...). `stored_as` maps user-registered types to the type their
     encoder produces.
     """
-    if stored_as and tp in stored_as:
-        return scalar_type(stored_as[tp], stored_as)
+    if stored_as and tp in stored_as and tp not in _seen:  # registered converters first
+        return scalar_type(stored_as[tp], stored_as, _seen | {tp})
     if _is_epoch(tp):
         return "N"
     if _origin(tp) is typing.Annotated:

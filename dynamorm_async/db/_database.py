@@ -51,8 +51,10 @@ class Database:
         self.table_name_vars = dict(table_name_vars or {})
         _check_template(table_name_template, self.table_name_vars)
         self._mappers: dict[type, list[Mapper[Any]]] = {}
-        self._repositories: dict[int, Repository[Any]] = {}
+        self._repositories: dict[Mapper[Any], Repository[Any]] = {}
         self.schema = Schema(self)
+        if isinstance(mappers, Mapper):
+            mappers = [mappers]
         for mapper in mappers:
             self.register(mapper)
 
@@ -172,9 +174,11 @@ class Database:
 
     def repository(self, mapper: Mapper[T]) -> Repository[T]:
         """The `Repository` of a mapper (registered or not)."""
-        repository = self._repositories.get(id(mapper))
-        if repository is None or repository.mapper is not mapper:
-            repository = self._repositories[id(mapper)] = Repository(self, mapper)
+        repository = self._repositories.get(mapper)
+        if repository is None:
+            if not isinstance(mapper, Mapper):
+                raise MappingError(f"expected a Mapper, got {mapper!r}")
+            repository = self._repositories[mapper] = Repository(self, mapper)
         return repository
 
     def model(self, cls: type[T]) -> Repository[T]:
@@ -196,7 +200,16 @@ class Database:
 
 
 def _check_template(template: str, variables: Mapping[str, str]) -> None:
-    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    if not isinstance(template, str):
+        raise MappingError(f"table_name_template must be a str, not {template!r}")
+    if "table" in variables:
+        raise MappingError("table_name_vars cannot set 'table': it is each mapper's name")
+    try:
+        fields = {n for _, n, _, _ in string.Formatter().parse(template) if n is not None}
+    except ValueError as exc:
+        raise MappingError(
+            f"table_name_template {template!r} is not a valid template: {exc}"
+        ) from exc
     if "table" not in fields:
         raise MappingError(f"table_name_template {template!r} must contain {{table}}")
     missing = fields - {"table"} - set(variables)
@@ -204,3 +217,9 @@ def _check_template(template: str, variables: Mapping[str, str]) -> None:
         raise MappingError(
             f"table_name_template {template!r} uses {sorted(missing)}; give them in table_name_vars"
         )
+    try:
+        template.format(table="t", **variables)
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise MappingError(
+            f"table_name_template {template!r} is not a valid template: {exc}"
+        ) from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from dynamorm_async import query
@@ -14,7 +14,7 @@ from dynamorm_async.errors import (
     ItemAlreadyExists,
     ItemNotFound,
     VersionConflict,
-    error_context,
+    readable_key,
 )
 from dynamorm_async.expressions import Condition, PathLike, Update
 from dynamorm_async.mapping import Mapper
@@ -244,10 +244,11 @@ class Repository(Generic[T]):
     async def delete(
         self, target: Any, *, condition: Condition | None = None, return_old: bool = False
     ) -> T | None:
-        """Delete the item `target` (an object or a key); deleting a missing item is no error.
+        """Delete the item `target` (an object or a key); deleting a missing key is no error.
 
         Returns the deleted item with ``return_old=True`` (``None`` if there was none).
-        An object of a versioned mapper is deleted only if its version is current.
+        An object of a versioned mapper is deleted only if its version is current, so
+        deleting a stored (version >= 1) object whose item is gone is a `VersionConflict`.
         """
         with self._context("DeleteItem", target):
             op = query.delete(self.mapper, target, condition=condition, return_old=return_old)
@@ -256,25 +257,14 @@ class Repository(Generic[T]):
 
     # --- internals --------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _context(self, operation: str, target: Any) -> Iterator[None]:
-        """Attach table, operation and (when it is valid) the key to errors raised inside.
-
-        The key is worked out only when an error happens, off the hot path.
-        """
-        try:
-            with error_context(table=self.table, operation=operation):
-                yield
-        except DynamORMError as exc:
-            if exc.key is None:
-                with contextlib.suppress(Exception):
-                    exc.add_context(key=self.mapper.key_values(self.mapper.key(target)))
-            raise
+    def _context(self, operation: str, target: Any) -> _ErrorScope:
+        """Attach table, operation and (when it is valid) the key to errors raised inside."""
+        return _ErrorScope(self, operation, target)
 
     async def _call(
         self, operation: str, request: dict[str, Any], key: dict[str, Any]
     ) -> dict[str, Any]:
-        return await self._db.transport.call(operation, request, key=self.mapper.key_values(key))
+        return await self._db.transport.call(operation, request, key=key)
 
     async def _write(
         self, operation: str, op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T]
@@ -311,22 +301,29 @@ class Repository(Generic[T]):
             )
         if op.is_version_conflict(raw):
             if op.expected_version == 0:
-                found = "but one exists"
+                found = "but a versioned one exists"
             elif raw is None:
                 found = "but there is none"
             else:
                 found = "but the stored one is different"
             return VersionConflict(
                 f"{name} was changed by someone else: expected version "
-                f"{op.expected_version} {'(no item yet) ' if op.expected_version == 0 else ''}{found}",
+                f"{op.expected_version} {'(never stored) ' if op.expected_version == 0 else ''}{found}",
                 item=item,
                 **context,
             )
         return ConditionFailed(exc.message, item=item, **context)
 
     def _old(self, response: dict[str, Any], key: dict[str, Any]) -> T | None:
+        """The item a write returned; the write itself is done, so say so on failure."""
         raw = response.get("Attributes")
-        return None if raw is None else self._decode(raw, key, projected=False)
+        if raw is None:
+            return None
+        try:
+            return self._decode(raw, key, projected=False)
+        except ConversionError as exc:
+            exc.message += " (the write WAS applied; only reading the returned item failed)"
+            raise
 
     def _decode(self, raw: dict[str, Any], key: dict[str, Any], *, projected: bool) -> T:
         try:
@@ -338,3 +335,28 @@ class Repository(Generic[T]):
                 )
             exc.add_context(key=self.mapper.key_values(key))
             raise
+
+
+class _ErrorScope:
+    """Fills in an error's context; the key is worked out only if an error happens.
+
+    A plain class, not a generator context manager: it wraps every request.
+    """
+
+    __slots__ = ("operation", "repository", "target")
+
+    def __init__(self, repository: Repository[Any], operation: str, target: Any) -> None:
+        self.repository = repository
+        self.operation = operation
+        self.target = target
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, DynamORMError):
+            repo = self.repository
+            exc.add_context(table=repo.table, operation=self.operation)
+            if exc.key is None:
+                with contextlib.suppress(Exception):  # an invalid key stays unnamed
+                    exc.add_context(key=readable_key(repo.mapper.key(self.target)))

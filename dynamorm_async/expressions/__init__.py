@@ -19,7 +19,7 @@ from dynamorm_async.expressions._condition import (
 )
 from dynamorm_async.expressions._params import MAX_EXPRESSION_BYTES, Params, Resolver, check_length
 from dynamorm_async.expressions._path import parse_path
-from dynamorm_async.expressions._update import PathLike, Update
+from dynamorm_async.expressions._update import PathLike, Update, as_paths
 
 __all__ = [
     "MAX_EXPRESSION_BYTES",
@@ -37,6 +37,7 @@ __all__ = [
     "PathLike",
     "Resolver",
     "Update",
+    "as_paths",
     "attr",
     "check_length",
     "parse_path",

@@ -111,6 +111,8 @@ class Path:
 
     def is_in(self, values: Iterable[Any]) -> In:
         """The attribute equals one of `values`."""
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ValidationError(f"{self}.is_in() takes a collection of values, not {values!r}")
         return In(self, tuple(values))
 
     def compile(self, resolver: Resolver, params: Params) -> tuple[str, Any]:
@@ -181,6 +183,15 @@ class Condition:
 _OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
 
 
+_COMPARISONS = ("=", "<>", "<", "<=", ">", ">=")
+_FUNCTIONS = ("begins_with", "contains")
+
+
+def _one_of(what: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValidationError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+
+
 def _check_operands(kind: str, conditions: tuple[Condition, ...]) -> None:
     if not conditions:
         raise ValidationError(f"{kind}() needs at least one condition")
@@ -234,7 +245,8 @@ class Compare(Condition):
     """
 
     path: Path
-    op: str
+    # Operators and function names go into the expression text: only known ones.
+    op: str = attrs.field(validator=lambda _, __, op: _one_of("operator", op, _COMPARISONS))
     value: Any
 
     def compile(self, resolver: Resolver, params: Params) -> str:
@@ -316,7 +328,7 @@ class Exists(Condition):
 class Function(Condition):
     """``begins_with(path, value)`` or ``contains(path, value)``."""
 
-    name: str
+    name: str = attrs.field(validator=lambda _, __, name: _one_of("function", name, _FUNCTIONS))
     path: Path
     value: Any
 

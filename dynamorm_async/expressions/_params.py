@@ -31,6 +31,11 @@ class Resolver(Protocol):
         """`value` as an AttributeValue of type `tp` (``None``: nothing to store)."""
         ...
 
+    def omits_none(self, elements: tuple[str | int, ...]) -> bool:
+        """Whether nothing-to-store at this path is written by removing the attribute
+        (it reads back the same) rather than as NULL."""
+        ...
+
 
 class Params:
     """Allocates and de-duplicates the placeholders of one request."""

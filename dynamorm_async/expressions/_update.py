@@ -11,7 +11,7 @@ from dynamorm_async.errors import ValidationError
 from dynamorm_async.expressions._condition import Path, attr, encode_for
 from dynamorm_async.expressions._params import Params, Resolver, check_length
 
-__all__ = ["PathLike", "Update"]
+__all__ = ["PathLike", "Update", "as_paths"]
 
 #: A path given as `attr(...)` or as text (``"address.city"``).
 PathLike = Path | str
@@ -33,12 +33,34 @@ def _paths_key(paths: tuple[Path, ...]) -> tuple[Any, ...]:
     return tuple(path.elements for path in paths)
 
 
+def as_paths(what: str, paths: Any) -> tuple[PathLike, ...]:
+    """A single path or an iterable of paths, as a tuple (a str is one path)."""
+    if paths is None:
+        return ()
+    if isinstance(paths, (str, Path)):
+        return (paths,)
+    if isinstance(paths, Mapping) or not isinstance(paths, Iterable):
+        raise ValidationError(f"{what} takes attribute names or attr(...) paths, not {paths!r}")
+    return tuple(paths)
+
+
+def _pairs(what: str, values: Any) -> tuple[tuple[Path, Any], ...]:
+    if values is None:
+        return ()
+    if not isinstance(values, Mapping):
+        raise ValidationError(
+            f"{what} takes a mapping of attribute names to values, not {values!r}"
+        )
+    return tuple((_path(k), v) for k, v in values.items())
+
+
 @attrs.frozen
 class Update:
     """The actions of one UpdateItem, by Python field names.
 
-    ``set`` assigns values (``None`` removes the attribute, as writing ``None``
-    leaves it out of an item); ``remove`` deletes attributes; ``add`` adds to a
+    ``set`` assigns values (``None`` or an empty set is stored as a put would
+    store it: the attribute is removed, or set to NULL where its absence would read
+    back as another default); ``remove`` deletes attributes; ``add`` adds to a
     number or adds elements to a set; ``delete`` removes elements from a set.
 
     Example:
@@ -62,13 +84,11 @@ class Update:
         delete: Mapping[PathLike, Any] | None = None,
     ) -> Update:
         """Build an update from the keyword form used by `Repository.update`."""
-        if isinstance(remove, (str, Path)):
-            remove = [remove]
         return cls(
-            set=tuple((_path(k), v) for k, v in (set or {}).items()),
-            remove=tuple(_path(p) for p in (remove or ())),
-            add=tuple((_path(k), v) for k, v in (add or {}).items()),
-            delete=tuple((_path(k), v) for k, v in (delete or {}).items()),
+            set=_pairs("set", set),
+            remove=tuple(_path(p) for p in as_paths("remove", remove)),
+            add=_pairs("add", add),
+            delete=_pairs("delete", delete),
         )
 
     def __bool__(self) -> bool:
@@ -91,8 +111,11 @@ class Update:
         for path, value in self.set:
             path_text, tp = path.compile(resolver, params)
             encoded = None if value is None else encode_for(path, value, tp, resolver)
-            if encoded is None:  # None or an empty set: the attribute goes away
-                removes.append(path_text)
+            if encoded is None:  # None or an empty set: left out, or NULL if that reads back wrong
+                if resolver.omits_none(path.elements):
+                    removes.append(path_text)
+                else:
+                    sets.append(f"{path_text} = {params.value({'NULL': True})}")
             else:
                 sets.append(f"{path_text} = {params.value(encoded)}")
         removes.extend(path.compile(resolver, params)[0] for path in self.remove)

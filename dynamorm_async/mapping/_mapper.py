@@ -17,8 +17,14 @@ from typing import Annotated, Any, Generic, TypeVar, cast
 
 import attrs
 
-from dynamorm_async.convert import EpochSeconds, ItemCodec, TypeRegistry, default_registry
-from dynamorm_async.errors import MappingError, ValidationError
+from dynamorm_async.convert import (
+    EpochSeconds,
+    ItemCodec,
+    TypeRegistry,
+    default_registry,
+    omission_reads_back,
+)
+from dynamorm_async.errors import MappingError, ValidationError, readable_key
 from dynamorm_async.specs import GlobalIndex, LocalIndex, valid_name
 
 __all__ = ["FieldInfo", "Mapper"]
@@ -50,7 +56,8 @@ class Mapper(Generic[T]):
         indexes: `GlobalIndex` and `LocalIndex` specifications.
         field_names: stored attribute names for fields whose Python name differs.
         version_attribute: an ``int`` field used for optimistic locking: every write
-            checks it equals the loaded value and stores it plus one.
+            of an object checks it equals the loaded value and stores it plus one
+            (a write by bare key only increments it).
         ttl_attribute: a ``datetime`` or ``int`` field holding the expiry time; a
             ``datetime`` there is stored as epoch seconds, as DynamoDB's TTL needs.
         registry: the converters to use (default: the process-wide registry).
@@ -95,6 +102,14 @@ class Mapper(Generic[T]):
             raise self._error(
                 f"table name {table!r} must be 3-255 characters of letters, digits, '_', '-', '.'"
             )
+        names: Any = field_names
+        if names is not None and not (
+            isinstance(names, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in names.items())
+        ):
+            raise self._error(
+                f"field_names must map field names to stored names, not {field_names!r}"
+            )
         rename = dict(field_names or {})
         self.fields: dict[str, FieldInfo] = {}
         for field in attrs.fields(cast(Any, cls)):
@@ -112,7 +127,11 @@ class Mapper(Generic[T]):
         self.sort_key = sort_key
         self.version_attribute = version_attribute
         self.ttl_attribute = ttl_attribute
+        # Special fields first: a TTL datetime is stored (and keyed) as a number.
+        field_types = self._check_special_fields()
+        self.field_types = {name: field_types.get(name, f.type) for name, f in self.fields.items()}
         self._key_types: dict[str, str] = {}
+        self._key_limits: dict[str, int] = {}
         self._check_key(partition_key, "partition_key")
         if sort_key is not None:
             if sort_key == partition_key:
@@ -120,14 +139,11 @@ class Mapper(Generic[T]):
             self._check_key(sort_key, "sort_key")
         self.indexes: dict[str, GlobalIndex | LocalIndex] = {}
         self._check_indexes(indexes)
-        field_types = self._check_special_fields()
 
         self.codec: ItemCodec[T] = ItemCodec(
             cls, self.registry, {f.name: f.stored for f in self.fields.values()}, field_types
         )
-        self.field_types = {name: field_types.get(name, f.type) for name, f in self.fields.items()}
         self.key_fields = (partition_key,) if sort_key is None else (partition_key, sort_key)
-        self._by_stored = {f.stored: f for f in self.fields.values()}
 
     def __repr__(self) -> str:
         return f"Mapper({self.cls.__name__}, table={self.table!r})"
@@ -138,6 +154,8 @@ class Mapper(Generic[T]):
         return MappingError(f"{self.cls.__name__}: {message}")
 
     def _field(self, name: str, role: str) -> FieldInfo:
+        if not isinstance(name, str):
+            raise self._error(f"{role} must be a field name (str), not {name!r}")
         info = self.fields.get(name)
         if info is None:
             close = difflib.get_close_matches(name, self.fields, n=3)
@@ -158,8 +176,12 @@ class Mapper(Generic[T]):
 
     def _check_key(self, name: str, role: str, *, sparse: bool = False) -> str:
         info = self._field(name, role)
+        # DynamoDB's key size limits: 2048 bytes for a partition key, 1024 for a sort key.
+        limit = 1024 if role.endswith("sort_key") else 2048
+        self._key_limits[name] = min(limit, self._key_limits.get(name, limit))
+        tp = self.field_types[name]
         # An index key may be Optional: items without it stay out of the index (sparse).
-        kind = self.registry.scalar_type(_strip_optional(info.type) if sparse else info.type)
+        kind = self.registry.scalar_type(_strip_optional(tp) if sparse else tp)
         if kind is None:
             raise self._error(
                 f"{role} {name!r} has type {_type_name(info.type)}, which DynamoDB cannot use "
@@ -172,6 +194,8 @@ class Mapper(Generic[T]):
         return kind
 
     def _check_indexes(self, indexes: Iterable[GlobalIndex | LocalIndex]) -> None:
+        if isinstance(indexes, (GlobalIndex, LocalIndex)) or not isinstance(indexes, Iterable):
+            raise self._error(f"indexes must be a list of GlobalIndex/LocalIndex, not {indexes!r}")
         local = 0
         for index in indexes:
             if not isinstance(index, (GlobalIndex, LocalIndex)):
@@ -240,10 +264,6 @@ class Mapper(Generic[T]):
         """The stored attribute name of a Python field."""
         return self._field(field, "the request").stored
 
-    def field_for_stored(self, stored: str) -> FieldInfo | None:
-        """The field stored under `stored`, if any."""
-        return self._by_stored.get(stored)
-
     def resolve_path(self, elements: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], Any]:
         """Stored names for a path of Python names, and the type at its end.
 
@@ -268,7 +288,7 @@ class Mapper(Generic[T]):
                     )
                 tp = _item_type(tp)
             elif attrs.has(tp):
-                names = {f.name: f for f in attrs.fields(tp)}
+                names = attrs.fields_dict(attrs.resolve_types(tp))
                 if element not in names:
                     close = difflib.get_close_matches(element, names, n=3)
                     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -281,33 +301,43 @@ class Mapper(Generic[T]):
             stored.append(element)
         return tuple(stored), tp
 
-    def check_removable(self, elements: tuple[str | int, ...], *, to_none: bool) -> None:
-        """Refuse to remove an attribute when the item could not be read back as meant.
-
-        A field without a default that is not Optional (or a set) could no longer be
-        decoded. Removing a field with a default resets it to the default, which is
-        fine for ``remove=``, but not for ``set={field: None}`` (`to_none`) when the
-        default is not None: it would read back as the default, not None.
-        """
+    def _attrs_field(self, elements: tuple[str | int, ...]) -> tuple[Any, Any] | None:
+        """The attrs field a path ends on, and its type; None for list/map elements."""
         parent: Any = self.cls
         if len(elements) > 1:
             parent = _strip_optional(self.resolve_path(elements[:-1])[1])
         name = elements[-1]
         if isinstance(name, int) or not attrs.has(parent):
+            return None
+        field = attrs.fields_dict(attrs.resolve_types(parent))[name]
+        return field, (self.field_types[name] if parent is self.cls else field.type)
+
+    def omits_none(self, elements: tuple[str | int, ...]) -> bool:
+        """Whether a None (or empty set) at this path is stored by leaving it out.
+
+        As for whole items: left out when that reads back the same, else NULL.
+        """
+        found = self._attrs_field(elements)
+        return found is None or omission_reads_back(found[0])
+
+    def check_removable(self, elements: tuple[str | int, ...], *, to_none: bool) -> None:
+        """Refuse an update that would leave an item its class cannot read back.
+
+        ``remove=`` needs a field that may be absent (a default, Optional, a set);
+        ``set={field: None}`` (`to_none`) needs a field that may hold None.
+        """
+        found = self._attrs_field(elements)
+        if found is None:
             return  # list elements and map keys can always go
-        field = attrs.fields_dict(parent)[name]
-        tp = self.field_types[name] if parent is self.cls else field.type
+        field, tp = found
         path = ".".join(str(e) for e in elements)
-        if field.default is attrs.NOTHING:
-            if _strip_optional(tp) is tp and not _is_set(tp):
-                raise ValidationError(
-                    f"cannot remove {path}: {parent.__name__}.{name} has no default and is "
-                    "not Optional, so the item could no longer be read"
-                )
-        elif to_none and field.default is not None and not _is_set(tp):
+        nullable = _strip_optional(tp) is not tp or tp is Any or _is_set(tp)
+        if to_none and not nullable:
+            raise ValidationError(f"cannot set {path} to None: its type is {_type_name(tp)}")
+        if not to_none and field.default is attrs.NOTHING and not nullable:
             raise ValidationError(
-                f"cannot set {path} to None: an absent attribute reads back as the "
-                f"default {field.default!r}, not None"
+                f"cannot remove {path}: it has no default and is not Optional, so the "
+                "item could no longer be read"
             )
 
     def encode_value(self, value: Any, tp: Any) -> dict[str, Any] | None:
@@ -319,8 +349,10 @@ class Mapper(Generic[T]):
     def encode(self, obj: T) -> dict[str, Any]:
         """`obj` as a DynamoDB item (checked: key values present and non-empty)."""
         item = self.codec.encode(obj)
-        for name in self.key_fields:
-            self._check_key_value(name, item.get(self.fields[name].stored), obj)
+        for name in self._key_limits:  # index keys too: they may be absent, not empty
+            self.check_key_value(
+                name, item.get(self.fields[name].stored), required=name in self.key_fields
+            )
         return item
 
     def decode(self, item: dict[str, Any]) -> T:
@@ -383,25 +415,45 @@ class Mapper(Generic[T]):
                 raise ValidationError(
                     f"{self.cls.__name__}.{name} key value {value!r} is invalid: {exc}",
                 ) from exc
-            self._check_key_value(name, encoded, values)
+            self.check_key_value(name, encoded)
             out[info.stored] = encoded
         return out
 
-    def _check_key_value(self, name: str, encoded: dict[str, Any] | None, where: Any) -> None:
+    def check_key_value(
+        self, name: str, encoded: dict[str, Any] | None, *, required: bool = True
+    ) -> None:
+        """Refuse a value DynamoDB would refuse in a key attribute (table or index).
+
+        Key values cannot be empty strings or binary, and are at most 2048 bytes for a
+        partition key, 1024 for a sort key. Index keys may be absent (`required`).
+        """
+        if name not in self._key_limits:
+            return
         if encoded is None:
-            raise ValidationError(
-                f"{self.cls.__name__}.{name} is a key field and must have a value",
-            )
-        ((_, value),) = encoded.items()
+            if required:
+                raise ValidationError(
+                    f"{self.cls.__name__}.{name} is a key field and must have a value"
+                )
+            return
+        ((tag, value),) = encoded.items()
+        if tag == "N":
+            return
         if value in ("", b""):
             raise ValidationError(
                 f"{self.cls.__name__}.{name} is a key field and cannot be empty "
                 "(DynamoDB allows empty strings and binary everywhere but in keys)",
             )
+        size = len(value.encode("utf-8")) if tag == "S" else len(value)
+        if size > self._key_limits[name]:
+            raise ValidationError(
+                f"{self.cls.__name__}.{name} is a key field of {size} bytes; DynamoDB "
+                f"allows at most {self._key_limits[name]} for a "
+                f"{'sort' if self._key_limits[name] == 1024 else 'partition'} key"
+            )
 
     def key_values(self, key: Mapping[str, Any]) -> dict[str, Any]:
         """A stored key rendered readably for error messages (``{"id": "p1"}``)."""
-        return {name: next(iter(av.values())) for name, av in key.items()}
+        return readable_key(key)
 
 
 def _type_name(tp: Any) -> str:

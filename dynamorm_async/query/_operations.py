@@ -16,7 +16,16 @@ import attrs
 
 from dynamorm_async.convert import MAX_ITEM_BYTES, item_size
 from dynamorm_async.errors import ConversionError, DynamORMError, ItemTooLarge, ValidationError
-from dynamorm_async.expressions import Condition, Params, Path, PathLike, Update, attr, check_length
+from dynamorm_async.expressions import (
+    Condition,
+    Params,
+    Path,
+    PathLike,
+    Update,
+    as_paths,
+    attr,
+    check_length,
+)
 from dynamorm_async.mapping import Mapper
 
 __all__ = [
@@ -26,7 +35,6 @@ __all__ = [
     "ReturnValues",
     "UpdateOp",
     "delete",
-    "expressions_of",
     "get",
     "put",
     "update",
@@ -49,11 +57,6 @@ def _with_expressions(
     return request
 
 
-def expressions_of(request: dict[str, Any]) -> dict[str, str]:
-    """The expression strings of a request (for error context; values stay out)."""
-    return {k: v for k, v in request.items() if k.endswith("Expression")}
-
-
 @attrs.frozen
 class GetOp(Generic[T]):
     """Read one item by key."""
@@ -71,12 +74,15 @@ class GetOp(Generic[T]):
         if self.projection:
             params = Params()
             # Keys are always fetched, so that the item can be decoded and identified.
-            # A path listed twice would make DynamoDB refuse the projection (overlap).
-            elements: dict[tuple[str | int, ...], None] = dict.fromkeys(
-                (name,) for name in self.mapper.key_fields
-            )
-            elements.update(dict.fromkeys(p.elements for p in self.projection))
-            text = ", ".join(Path(e).compile(self.mapper, params)[0] for e in elements)
+            # DynamoDB refuses overlapping paths: keep "a" and drop "a" again or "a.b".
+            wanted: list[tuple[str | int, ...]] = [(name,) for name in self.mapper.key_fields]
+            wanted += [p.elements for p in self.projection]
+            kept: list[tuple[str | int, ...]] = []
+            for elements in sorted(wanted, key=len):
+                if not any(elements[: len(k)] == k for k in kept):
+                    kept.append(elements)
+            kept.sort(key=wanted.index)
+            text = ", ".join(Path(e).compile(self.mapper, params)[0] for e in kept)
             request["ProjectionExpression"] = check_length("ProjectionExpression", text)
             request.update(params.request_fields())
         return request
@@ -96,11 +102,10 @@ class _Write(Generic[T]):
         """Whether a failed condition is explained by the version, given the stored item."""
         if self.expected_version is None:
             return False
-        if stored is None:
-            return self.expected_version != 0
         name = self.mapper.stored_name(self.mapper.version_attribute or "")
-        current = stored.get(name, {}).get("N")
-        return current is None or int(current) != self.expected_version
+        current = (stored or {}).get(name, {}).get("N")
+        # No item, or an item written before versioning, counts as version 0.
+        return int(current or 0) != self.expected_version
 
 
 @attrs.frozen
@@ -186,9 +191,13 @@ def _check_condition(condition: Any) -> Condition | None:
 
 
 def _version_guard(mapper: Mapper[Any], version: int) -> Condition:
-    """The condition a versioned write needs: the loaded version, or no item at all."""
+    """The condition a versioned write needs: the loaded version.
+
+    Version 0 is "never versioned": no item, or one written before the mapper had a
+    version attribute, so that such items can still be written through their object.
+    """
     if version == 0:
-        return attr(mapper.partition_key).not_exists()
+        return attr(mapper.version_attribute or "").not_exists()
     return attr(mapper.version_attribute or "") == version
 
 
@@ -211,7 +220,7 @@ def get(
     projection: Iterable[PathLike] | None = None,
 ) -> GetOp[T]:
     """A GetItem of `key` (partition value, ``(pk, sk)`` tuple or dict)."""
-    paths = tuple(p if isinstance(p, Path) else attr(p) for p in projection or ())
+    paths = tuple(p if isinstance(p, Path) else attr(p) for p in as_paths("projection", projection))
     for path in paths:
         mapper.resolve_path(path.elements)  # unknown fields fail here, before sending
     return GetOp(mapper, mapper.key(key), consistent, paths)
@@ -309,6 +318,10 @@ def update(
                 operation="UpdateItem",
             )
         mapper.resolve_path(path.elements)
+    for path, value in changes.set:
+        if len(path.elements) == 1 and value is not None:  # an index key being set
+            name = str(path.elements[0])
+            mapper.check_key_value(name, mapper.encode_value(value, mapper.field_types[name]))
     for path in changes.remove:
         mapper.check_removable(path.elements, to_none=False)
     for path in (p for p, v in changes.set if v is None):
@@ -324,8 +337,7 @@ def update(
             changes = attrs.evolve(changes, set=(*changes.set, (version_path, expected + 1)))
         else:
             changes = attrs.evolve(changes, add=(*changes.add, (version_path, 1)))
-    # A version >= 1 guard already requires the item; version 0 ("no item yet") plus
-    # must-exist can never hold, which is answered as ItemNotFound or VersionConflict.
+    # A version >= 1 guard already requires the item; version 0 does not.
     must_exist = not upsert and not expected
     if must_exist:
         guards.append(attr(mapper.partition_key).exists())

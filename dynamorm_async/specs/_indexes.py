@@ -8,6 +8,8 @@ from typing import Literal
 
 import attrs
 
+from dynamorm_async.errors import MappingError
+
 __all__ = ["GlobalIndex", "LocalIndex", "Projection", "ProjectionLike", "valid_name"]
 
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
@@ -17,6 +19,17 @@ _NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 def valid_name(name: object) -> bool:
     """Whether `name` is a valid DynamoDB table or index name (3-255 of ``A-Za-z0-9_.-``)."""
     return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
+def _check_projection(instance: Projection, _: object, attributes: tuple[str, ...]) -> None:
+    if instance.type not in ("ALL", "KEYS_ONLY", "INCLUDE"):
+        raise MappingError(
+            f"projection type must be ALL, KEYS_ONLY or INCLUDE, not {instance.type!r}"
+        )
+    if (instance.type == "INCLUDE") != bool(attributes):
+        raise MappingError("an INCLUDE projection, and only it, names attributes to include")
+    if not all(isinstance(a, str) for a in attributes):
+        raise MappingError(f"projection attributes must be field names, not {attributes!r}")
 
 
 @attrs.frozen
@@ -30,7 +43,7 @@ class Projection:
 
     type: ProjectionType = "ALL"
     #: Field names (Python names; stored names are applied by the mapper) for INCLUDE.
-    attributes: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = attrs.field(default=(), validator=_check_projection)
 
     @classmethod
     def all(cls) -> Projection:
@@ -54,12 +67,10 @@ ProjectionLike = Projection | ProjectionType | Iterable[str]
 def _to_projection(value: ProjectionLike) -> Projection:
     if isinstance(value, Projection):
         return value
-    if isinstance(value, str):
-        if value not in ("ALL", "KEYS_ONLY", "INCLUDE"):
-            raise ValueError(
-                f"projection must be ALL, KEYS_ONLY or a list of fields, not {value!r}"
-            )
+    if isinstance(value, str) and value in ("ALL", "KEYS_ONLY"):
         return Projection(value)  # type: ignore[arg-type]
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise MappingError(f"projection must be ALL, KEYS_ONLY or a list of fields, not {value!r}")
     return Projection.include(*value)
 
 

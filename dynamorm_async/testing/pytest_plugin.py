@@ -5,7 +5,8 @@ is installed. Fixtures:
 
 * ``dynamorm_endpoint`` (session): the URL of a DynamoDB endpoint. The embedded
   local DynamoDB is started once per session, unless ``DYNAMORM_TEST_ENDPOINT``
-  names another endpoint (DynamoDB Local, say).
+  names another endpoint (DynamoDB Local, say); with ``AWS_ACCESS_KEY_ID`` set too,
+  the usual AWS credential chain is used for it instead of dummy credentials.
 * ``dynamorm_mappers``: the mappers ``dynamorm_db`` creates tables for; override it
   in your ``conftest.py``. Empty by default.
 * ``dynamorm_db`` (async, needs pytest-asyncio): an open `Database` on that endpoint
@@ -69,13 +70,24 @@ async def open_test_database(endpoint: str, mappers: list[Mapper[Any]]) -> Datab
     if _session is None:  # loading botocore's models costs ~0.1 s: do it once
         _session = get_session()
     prefix = f"t{os.getpid()}-{next(_test_numbers)}"
-    db = Database.connect(
-        endpoint,
-        mappers=mappers,
-        table_name_template=prefix + "-{table}",
-        session=_session,
-        **LOCAL_CREDENTIALS,
-    )
+    # A configured endpoint with credentials in the environment uses the usual AWS
+    # chain (a real account, say); otherwise the local server's dummy credentials.
+    configured = endpoint == os.environ.get("DYNAMORM_TEST_ENDPOINT")
+    if configured and os.environ.get("AWS_ACCESS_KEY_ID"):
+        db = Database.connect(
+            endpoint,
+            mappers=mappers,
+            table_name_template=prefix + "-{table}",
+            session=_session,
+        )
+    else:
+        db = Database.connect(
+            endpoint,
+            mappers=mappers,
+            table_name_template=prefix + "-{table}",
+            session=_session,
+            **LOCAL_CREDENTIALS,
+        )
     await db.open()
     try:
         for mapper in mappers:

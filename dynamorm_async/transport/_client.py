@@ -10,6 +10,7 @@ import os
 from contextlib import AsyncExitStack
 from typing import Any
 
+import anyio
 import attrs
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
@@ -30,6 +31,7 @@ from dynamorm_async.errors import (
     ThrottledError,
     TransportError,
     ValidationError,
+    readable_key,
 )
 
 __all__ = ["ClientConfig", "Transport", "map_client_error"]
@@ -90,6 +92,7 @@ class Transport:
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
         self._methods: dict[str, Any] = {}
+        self._opening = anyio.Lock()
 
     @property
     def is_open(self) -> bool:
@@ -98,15 +101,21 @@ class Transport:
 
     async def open(self) -> None:
         """Create the client and its connection pool."""
-        if self._client is not None:
-            return
+        async with self._opening:  # two concurrent open() calls make one client
+            if self._client is None:
+                await self._open()
+
+    async def _open(self) -> None:
         config = self.config
-        session = self._session or (
-            AioSession(profile=config.profile_name) if config.profile_name else get_session()
-        )
-        region = config.region_name
-        if region is None and config.endpoint_url is not None:
-            region = session.get_config_variable("region") or _env_region() or _LOCAL_REGION
+        try:
+            session = self._session or (
+                AioSession(profile=config.profile_name) if config.profile_name else get_session()
+            )
+            region = config.region_name
+            if region is None and config.endpoint_url is not None:
+                region = session.get_config_variable("region") or _env_region() or _LOCAL_REGION
+        except BotoCoreError as exc:  # an unknown profile, say
+            raise TransportError(f"cannot set up the AWS session: {exc}") from exc
         client_config = AioConfig(
             max_pool_connections=config.max_pool_connections,
             connect_timeout=config.connect_timeout,
@@ -131,6 +140,9 @@ class Transport:
             raise TransportError(
                 "no AWS region: pass region_name=, or set AWS_REGION / AWS_DEFAULT_REGION"
             ) from exc
+        except (BotoCoreError, ValueError) as exc:  # unknown profile, bad endpoint URL...
+            await stack.aclose()
+            raise TransportError(f"cannot create the DynamoDB client: {exc}") from exc
         self._stack = stack
 
     async def close(self) -> None:
@@ -155,8 +167,8 @@ class Transport:
     ) -> dict[str, Any]:
         """Send `request` as `operation` (``"GetItem"``...) and return the response.
 
-        Raises the matching `DynamORMError`, carrying the table, operation, key and
-        expressions of the request.
+        Raises the matching `DynamORMError`, carrying the table, operation, key (the
+        stored key, shown readably) and expressions of the request.
         """
         method = self._methods.get(operation)
         if method is None:
@@ -192,7 +204,7 @@ def _context(operation: str, request: dict[str, Any], key: dict[str, Any] | None
     return {
         "table": request.get("TableName"),
         "operation": operation,
-        "key": key,
+        "key": readable_key(key) if key is not None else None,
         "expressions": {k: v for k, v in request.items() if k.endswith("Expression")} or None,
     }
 

@@ -384,7 +384,7 @@ def test_projection_forms():
         "INCLUDE", ("total", "note")
     )
     assert LocalIndex("lsi", "day", projection=Projection.all()).projection.type == "ALL"
-    with pytest.raises(ValueError, match="projection must be ALL, KEYS_ONLY or a list"):
+    with pytest.raises(MappingError, match="projection must be ALL, KEYS_ONLY or a list"):
         GlobalIndex("gsi", "status", projection="SOME")
     orders = mapper(
         indexes=[

@@ -4,7 +4,7 @@ import attrs
 import pytest
 
 from dynamorm_async import Mapper, MappingError, Update, ValidationError, attr, query
-from dynamorm_async.query import DeleteOp, GetOp, PutOp, UpdateOp, expressions_of
+from dynamorm_async.query import DeleteOp, GetOp, PutOp, UpdateOp
 
 
 @attrs.define
@@ -447,14 +447,3 @@ def test_operations_are_frozen():
     op = query.get(ORDERS, ("c1", 7))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         op.consistent = True
-
-
-def test_expressions_of_keeps_only_expression_strings():
-    request = query.update(
-        ORDERS, ("c1", 7), Update.of(set={"total": 1}), condition=attr("total") > 0
-    ).request("orders")
-    assert expressions_of(request) == {
-        "UpdateExpression": "SET #n0 = :v0",
-        "ConditionExpression": "#n0 > :v1 AND attribute_exists(#n1)",
-    }
-    assert expressions_of(query.get(ORDERS, ("c1", 7)).request("orders")) == {}

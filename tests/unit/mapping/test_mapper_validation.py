@@ -402,8 +402,7 @@ def test_field_names_rename_stored_attributes():
     assert orders.stored_name("status") == "st"
     assert orders.stored_name("customer") == "pk"
     assert orders.stored_name("total") == "total"
-    assert orders.field_for_stored("st").name == "status"
-    assert orders.field_for_stored("status") is None
+    assert orders.fields["status"].stored == "st"
     assert orders.key_attributes == {"pk": "S", "number": "N"}
 
 

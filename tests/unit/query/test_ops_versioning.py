@@ -49,14 +49,16 @@ LINES = Mapper(
 # --- put -----------------------------------------------------------------------------------
 
 
-def test_put_of_a_new_object_requires_no_item_and_stores_version_1():
+def test_put_of_a_version_0_object_requires_an_unversioned_item_and_stores_version_1():
+    # Version 0 is "never versioned": no item, or one stored before the mapper had a
+    # version attribute. The guard is on the version attribute, not the key.
     product = Product("p1", 10, "DDIA")
     op = query.put(PRODUCTS, product)
     assert op.request("products") == {
         "TableName": "products",
         "Item": item(version=1),
         "ConditionExpression": "attribute_not_exists(#n0)",
-        "ExpressionAttributeNames": {"#n0": "id"},
+        "ExpressionAttributeNames": {"#n0": "version"},
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
     assert op.expected_version == 0
@@ -138,7 +140,7 @@ def test_put_with_stored_names():
     assert op.key == {"pk": {"S": "o1"}, "line": {"N": "2"}}
     new = query.put(LINES, Line("o1", 2)).request("lines")
     assert new["ConditionExpression"] == "attribute_not_exists(#n0)"
-    assert new["ExpressionAttributeNames"] == {"#n0": "pk"}
+    assert new["ExpressionAttributeNames"] == {"#n0": "_v"}  # the stored version name
 
 
 @pytest.mark.parametrize("version", [-1, "3", 1.0, True])
@@ -150,6 +152,8 @@ def test_put_of_an_invalid_version_fails(version):
 def test_is_version_conflict():
     new = query.put(PRODUCTS, Product("p1"))
     assert not new.is_version_conflict(None)  # no item: a failure was something else
+    # An item stored before versioning (no version attribute) counts as version 0.
+    assert not new.is_version_conflict({"id": {"S": "p1"}, "price": {"N": "1"}})
     assert new.is_version_conflict({"version": {"N": "1"}})
     loaded = query.put(PRODUCTS, Product("p1", version=3))
     assert loaded.is_version_conflict(None)  # deleted since it was loaded
@@ -178,29 +182,52 @@ def test_update_of_an_object_checks_and_bumps_the_version():
     assert op.expected_version == 3
 
 
-def test_upsert_of_a_new_object_requires_no_item():
+def test_upsert_of_a_version_0_object_only_requires_no_version():
     op = query.update(PRODUCTS, Product("p1"), Update.of(set={"name": "x"}), upsert=True)
     assert op.must_exist is False
+    assert op.expected_version == 0
     assert op.request("products") == {
         "TableName": "products",
         "Key": KEY,
         "UpdateExpression": "SET #n0 = :v0, #n1 = :v1",
-        "ConditionExpression": "attribute_not_exists(#n2)",
-        "ExpressionAttributeNames": {"#n0": "name", "#n1": "version", "#n2": "id"},
+        "ConditionExpression": "attribute_not_exists(#n1)",
+        "ExpressionAttributeNames": {"#n0": "name", "#n1": "version"},
         "ExpressionAttributeValues": {":v0": {"S": "x"}, ":v1": {"N": "1"}},
         "ReturnValues": "ALL_NEW",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
-def test_update_of_a_never_stored_object_without_upsert_can_never_succeed():
-    # "no item yet" and "the item must exist": the server's answer tells which failed.
+def test_update_of_a_version_0_object_without_upsert_requires_an_unversioned_item():
+    # The item must exist (no upsert) and must have no version yet (stored before the
+    # mapper had a version attribute); the server's answer tells which failed.
     op = query.update(PRODUCTS, Product("p1"), Update.of(set={"name": "x"}))
     assert op.must_exist is True
     assert op.expected_version == 0
-    request = op.request("products")
-    assert request["ConditionExpression"] == "attribute_not_exists(#n2) AND attribute_exists(#n2)"
-    assert request["ExpressionAttributeNames"]["#n2"] == "id"
+    assert op.request("products") == {
+        "TableName": "products",
+        "Key": KEY,
+        "UpdateExpression": "SET #n0 = :v0, #n1 = :v1",
+        "ConditionExpression": "attribute_not_exists(#n1) AND attribute_exists(#n2)",
+        "ExpressionAttributeNames": {"#n0": "name", "#n1": "version", "#n2": "id"},
+        "ExpressionAttributeValues": {":v0": {"S": "x"}, ":v1": {"N": "1"}},
+        "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    assert not op.is_version_conflict({"id": {"S": "p1"}})  # a legacy item is version 0
+    assert op.is_version_conflict({"id": {"S": "p1"}, "version": {"N": "2"}})
+
+
+def test_update_of_a_version_0_object_with_a_user_condition_and_stored_names():
+    op = query.update(LINES, Line("o1", 2), Update.of(add={"qty": 1}), condition=attr("qty") < 10)
+    request = op.request("lines")
+    assert request["UpdateExpression"] == "SET #n0 = :v0 ADD #n1 :v0"
+    assert request["ConditionExpression"] == (
+        "#n1 < :v1 AND attribute_not_exists(#n0) AND attribute_exists(#n2)"
+    )
+    assert request["ExpressionAttributeNames"] == {"#n0": "_v", "#n1": "qty", "#n2": "pk"}
+    assert request["ExpressionAttributeValues"] == {":v0": {"N": "1"}, ":v1": {"N": "10"}}
+    assert op.must_exist is True
 
 
 def test_update_of_an_object_with_a_user_condition():
@@ -277,7 +304,11 @@ def test_update_of_a_versioned_object_relies_on_the_version_guard(upsert):
     assert loaded.request("products")["ConditionExpression"] == "#n1 = :v2"
     assert loaded.must_exist is False
     new = query.update(PRODUCTS, Product("p1"), Update.of(set={"price": 1}), upsert=True)
-    assert new.request("products")["ConditionExpression"] == "attribute_not_exists(#n2)"
+    assert new.request("products")["ConditionExpression"] == "attribute_not_exists(#n1)"
+    assert new.request("products")["ExpressionAttributeNames"] == {
+        "#n0": "price",
+        "#n1": "version",
+    }
     assert new.must_exist is False
 
 
@@ -355,16 +386,32 @@ def test_delete_of_a_loaded_object_with_a_user_condition():
     }
 
 
-def test_delete_of_a_never_saved_object_refuses_to_delete_a_stored_item():
+def test_delete_of_a_version_0_object_refuses_to_delete_a_versioned_item():
+    # It deletes a missing or unversioned (legacy) item, never a versioned one.
     op = query.delete(PRODUCTS, Product("p1"))
     assert op.request("products") == {
         "TableName": "products",
         "Key": KEY,
         "ConditionExpression": "attribute_not_exists(#n0)",
-        "ExpressionAttributeNames": {"#n0": "id"},
+        "ExpressionAttributeNames": {"#n0": "version"},
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
     assert op.expected_version == 0
+    assert not op.is_version_conflict(None)
+    assert not op.is_version_conflict({"id": {"S": "p1"}})
+    assert op.is_version_conflict({"id": {"S": "p1"}, "version": {"N": "3"}})
+
+
+def test_delete_of_a_version_0_object_with_stored_names():
+    request = query.delete(LINES, Line("o1", 2), condition=attr("qty") == 0).request("lines")
+    assert request == {
+        "TableName": "lines",
+        "Key": {"pk": {"S": "o1"}, "line": {"N": "2"}},
+        "ConditionExpression": "#n0 = :v0 AND attribute_not_exists(#n1)",
+        "ExpressionAttributeNames": {"#n0": "qty", "#n1": "_v"},
+        "ExpressionAttributeValues": {":v0": {"N": "0"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
 def test_delete_by_key_has_no_version_check():

@@ -8,14 +8,13 @@ transaction sends the same operations in batches.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 from dynamorm_async.convert import MAX_ITEM_BYTES, item_size
-from dynamorm_async.errors import ConversionError, DynamORMError, ItemTooLarge, ValidationError
+from dynamorm_async.errors import ItemTooLarge, ValidationError
 from dynamorm_async.expressions import (
     Condition,
     Params,
@@ -252,12 +251,7 @@ def put(
             expected = version
             guards.append(_version_guard(mapper, version))
         stored = attrs.evolve(obj, **{mapper.version_attribute: version + 1})  # type: ignore[misc]
-    try:
-        item = mapper.encode(stored)
-    except ConversionError as exc:  # name the item, when its key at least is valid
-        with contextlib.suppress(DynamORMError):
-            exc.add_context(key=mapper.key_values(mapper.key_of(stored)))
-        raise
+    item = mapper.encode(stored)
     key = {
         mapper.fields[name].stored: item[mapper.fields[name].stored] for name in mapper.key_fields
     }

@@ -12,42 +12,13 @@ import asyncio
 
 import attrs
 import pytest
+from _versioning_models import Account, Doc, accounts, docs
 
 from dynamorm_async import (
     ConditionFailed,
     ItemNotFound,
-    Mapper,
     VersionConflict,
     attr,
-)
-
-
-@attrs.define
-class Account:
-    id: str
-    balance: int
-    owner: str = ""
-    version: int = 0
-
-
-accounts = Mapper(Account, table="accounts", partition_key="id", version_attribute="version")
-
-
-@attrs.define
-class Doc:
-    tenant: str
-    slug: str
-    body: str
-    rev: int = 0
-
-
-docs = Mapper(
-    Doc,
-    table="docs",
-    partition_key="tenant",
-    sort_key="slug",
-    version_attribute="rev",
-    field_names={"rev": "_rev"},
 )
 
 NEVER_STORED = "Account was changed by someone else: expected version 0 (never stored) but a versioned one exists"

@@ -25,24 +25,36 @@ Example:
 
 from dynamorm_async._version import __version__
 from dynamorm_async.convert import EpochSeconds, TypeRegistry, register_converter
-from dynamorm_async.db import Database, Repository, Schema
+from dynamorm_async.db import Database, Page, Query, Repository, Scan, Schema
 from dynamorm_async.errors import (
     ConditionFailed,
     ConversionError,
     DynamoDBError,
     DynamORMError,
+    InvalidCursor,
     ItemAlreadyExists,
     ItemNotFound,
     ItemTooLarge,
     MappingError,
+    NoIndexForQuery,
     TableNotFound,
     ThrottledError,
     TransportError,
     ValidationError,
     VersionConflict,
 )
-from dynamorm_async.expressions import Condition, Path, Update, attr
+from dynamorm_async.expressions import (
+    Condition,
+    Path,
+    Update,
+    attr,
+    if_not_exists,
+    list_append,
+    size,
+    where,
+)
 from dynamorm_async.mapping import Mapper
+from dynamorm_async.query import Explain
 from dynamorm_async.specs import GlobalIndex, LocalIndex, Projection
 
 __all__ = [
@@ -53,16 +65,22 @@ __all__ = [
     "DynamORMError",
     "DynamoDBError",
     "EpochSeconds",
+    "Explain",
     "GlobalIndex",
+    "InvalidCursor",
     "ItemAlreadyExists",
     "ItemNotFound",
     "ItemTooLarge",
     "LocalIndex",
     "Mapper",
     "MappingError",
+    "NoIndexForQuery",
+    "Page",
     "Path",
     "Projection",
+    "Query",
     "Repository",
+    "Scan",
     "Schema",
     "TableNotFound",
     "ThrottledError",
@@ -73,5 +91,9 @@ __all__ = [
     "VersionConflict",
     "__version__",
     "attr",
+    "if_not_exists",
+    "list_append",
     "register_converter",
+    "size",
+    "where",
 ]

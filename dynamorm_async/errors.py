@@ -5,7 +5,9 @@ DynamORMError
 ├── MappingError (TypeError)           a class or mapper is set up wrongly
 ├── ConversionError (ValueError)       a value cannot be encoded or an item decoded
 ├── ValidationError (ValueError)       a request is invalid (ours, or DynamoDB's ValidationException)
-│   └── ItemTooLarge                   an item is over 400 KB, found before sending
+│   ├── ItemTooLarge                   an item is over 400 KB, found before sending
+│   ├── NoIndexForQuery                no table or index can serve a query's conditions
+│   └── InvalidCursor                  a page cursor was altered or belongs to another query
 ├── ItemNotFound (LookupError)         get_or_raise found nothing
 ├── ConditionFailed                    a condition expression was false
 │   ├── ItemAlreadyExists              create() found the key taken
@@ -36,7 +38,9 @@ __all__ = [
     "ItemAlreadyExists",
     "ItemNotFound",
     "ItemTooLarge",
+    "InvalidCursor",
     "MappingError",
+    "NoIndexForQuery",
     "TableNotFound",
     "ThrottledError",
     "TransportError",
@@ -199,6 +203,24 @@ class ItemTooLarge(ValidationError):
         super().__init__(message, **context)
         self.size = size
         self.limit = limit
+
+
+class NoIndexForQuery(ValidationError):
+    """No table or index can serve a query: nothing was sent.
+
+    Attributes:
+        rejected: ``(name, reason)`` for the table (``"table"``) and each index.
+    """
+
+    def __init__(
+        self, message: str, *, rejected: tuple[tuple[str, str], ...] = (), **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.rejected = rejected
+
+
+class InvalidCursor(ValidationError):
+    """A page cursor was altered, is malformed, or belongs to another query."""
 
 
 class ItemNotFound(DynamORMError, LookupError):

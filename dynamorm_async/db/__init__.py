@@ -1,7 +1,8 @@
 """The database, repositories and table operations (layer 5)."""
 
 from dynamorm_async.db._database import Database
+from dynamorm_async.db._query import Page, Query, Scan
 from dynamorm_async.db._repository import Repository
 from dynamorm_async.db._tables import Schema, create_table_request
 
-__all__ = ["Database", "Repository", "Schema", "create_table_request"]
+__all__ = ["Database", "Page", "Query", "Repository", "Scan", "Schema", "create_table_request"]

@@ -11,7 +11,7 @@ from aiobotocore.session import AioSession
 
 from dynamorm_async.db._repository import Repository
 from dynamorm_async.db._tables import Schema
-from dynamorm_async.errors import MappingError
+from dynamorm_async.errors import MappingError, ValidationError
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.specs import valid_name
 from dynamorm_async.transport import ClientConfig, Transport
@@ -43,9 +43,11 @@ class Database:
         mappers: Iterable[Mapper[Any]] = (),
         table_name_template: str = "{table}",
         table_name_vars: Mapping[str, str] | None = None,
+        cursor_secret: str | bytes | None = None,
         session: AioSession | None = None,
     ) -> None:
         self.config = config
+        self.cursor_secret = _secret(cursor_secret)
         self.transport = Transport(config, session)
         self.table_name_template = table_name_template
         self.table_name_vars = dict(table_name_vars or {})
@@ -75,6 +77,7 @@ class Database:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         max_attempts: int = 3,
+        cursor_secret: str | bytes | None = None,
         session: AioSession | None = None,
     ) -> Database:
         """A `Database` to open with ``async with``.
@@ -96,6 +99,9 @@ class Database:
             connect_timeout: seconds to wait for a connection.
             read_timeout: seconds to wait for a response.
             max_attempts: attempts per call made by botocore's retry logic.
+            cursor_secret: a key to sign page cursors with (HMAC-SHA256), so that a
+                client cannot forge or alter one; use the same secret on every
+                instance of the application. Without it a cursor is only checksummed.
             session: an aiobotocore session to create the client from.
         """
         config = ClientConfig(
@@ -115,6 +121,7 @@ class Database:
             mappers=mappers,
             table_name_template=table_name_template,
             table_name_vars=table_name_vars,
+            cursor_secret=cursor_secret,
             session=session,
         )
 
@@ -197,6 +204,16 @@ class Database:
                 "db.repository(mapper) to choose one"
             )
         return self.repository(found[0])
+
+
+def _secret(value: object) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes) or len(value) < 16:
+        raise ValidationError("cursor_secret must be a str or bytes of at least 16 bytes")
+    return value
 
 
 def _check_template(template: str, variables: Mapping[str, str]) -> None:

@@ -6,7 +6,8 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
-from dynamorm_async import query
+from dynamorm_async import query as ops
+from dynamorm_async.db._query import Query, Scan
 from dynamorm_async.errors import (
     ConditionFailed,
     ConversionError,
@@ -18,7 +19,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, PathLike, Update
 from dynamorm_async.mapping import Mapper
-from dynamorm_async.query import ReturnValues
+from dynamorm_async.query import QuerySpec, ReturnValues
 
 if TYPE_CHECKING:
     from dynamorm_async.db._database import Database
@@ -47,7 +48,7 @@ class Repository(Generic[T]):
     def __init__(self, database: Database, mapper: Mapper[T]) -> None:
         self.mapper = mapper
         self.table = database.table_name(mapper)
-        self._db = database
+        self.database = database
 
     def __repr__(self) -> str:
         return f"Repository({self.mapper.cls.__name__}, table={self.table!r})"
@@ -68,7 +69,7 @@ class Repository(Generic[T]):
                 every field without a default must be included to build the object.
         """
         with self._context("GetItem", key):
-            op = query.get(self.mapper, key, consistent=consistent, projection=projection)
+            op = ops.get(self.mapper, key, consistent=consistent, projection=projection)
             response = await self._call("GetItem", op.request(self.table), op.key)
             raw = response.get("Item")
             if raw is None:
@@ -124,7 +125,7 @@ class Repository(Generic[T]):
             ItemTooLarge: the item is over 400 KB (nothing is sent).
         """
         with self._context("PutItem", obj):
-            op = query.put(self.mapper, obj, condition=condition, return_old=return_old)
+            op = ops.put(self.mapper, obj, condition=condition, return_old=return_old)
             response = await self._write("PutItem", op)
             if return_old:
                 return self._old(response, op.key)
@@ -133,7 +134,7 @@ class Repository(Generic[T]):
     async def create(self, obj: T) -> T:
         """Write `obj` only if no item has its key; else raise `ItemAlreadyExists`."""
         with self._context("PutItem", obj):
-            op = query.put(self.mapper, obj, create=True)
+            op = ops.put(self.mapper, obj, create=True)
             await self._write("PutItem", op)
             return op.stored
 
@@ -228,7 +229,7 @@ class Repository(Generic[T]):
         """
         with self._context("UpdateItem", target):
             changes = Update.of(set=set, remove=remove, add=add, delete=delete)
-            op = query.update(
+            op = ops.update(
                 self.mapper,
                 target,
                 changes,
@@ -251,9 +252,34 @@ class Repository(Generic[T]):
         deleting a stored (version >= 1) object whose item is gone is a `VersionConflict`.
         """
         with self._context("DeleteItem", target):
-            op = query.delete(self.mapper, target, condition=condition, return_old=return_old)
+            op = ops.delete(self.mapper, target, condition=condition, return_old=return_old)
             response = await self._write("DeleteItem", op)
             return self._old(response, op.key) if return_old else None
+
+    # --- queries and scans -------------------------------------------------------------
+
+    def query(self, *conditions: Condition, allow_scan: bool = False) -> Query[T]:
+        """A query of this class: add conditions with `Query.where`.
+
+        The table or index is chosen from the conditions (see `Query.explain`); with
+        `allow_scan`, conditions no table or index can serve scan the whole table.
+        """
+        built: Query[T] = Query(self, QuerySpec(allow_scan=bool(allow_scan)))
+        for condition in conditions:
+            built = built.where(condition)
+        return built
+
+    def where(self, *args: Any) -> Query[T]:
+        """``query().where(...)``: ``repo.where("category", "=", "books")``."""
+        return self.query().where(*args)
+
+    def scan(self, *conditions: Condition, segments: int = 1) -> Scan[T]:
+        """A scan of the whole table, filtered by `conditions`, in `segments` parallel
+        segments. Every item is read and paid for: prefer a query where one fits."""
+        built: Scan[T] = Scan(self, QuerySpec(scan=True))
+        for condition in conditions:
+            built = built.filter(condition)
+        return built.segments(segments) if segments != 1 else built
 
     # --- internals --------------------------------------------------------------------
 
@@ -264,10 +290,10 @@ class Repository(Generic[T]):
     async def _call(
         self, operation: str, request: dict[str, Any], key: dict[str, Any]
     ) -> dict[str, Any]:
-        return await self._db.transport.call(operation, request, key=key)
+        return await self.database.transport.call(operation, request, key=key)
 
     async def _write(
-        self, operation: str, op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T]
+        self, operation: str, op: ops.PutOp[T] | ops.UpdateOp[T] | ops.DeleteOp[T]
     ) -> dict[str, Any]:
         try:
             return await self._call(operation, op.request(self.table), op.key)
@@ -277,7 +303,7 @@ class Repository(Generic[T]):
     def _condition_error(
         self,
         exc: ConditionFailed,
-        op: query.PutOp[T] | query.UpdateOp[T] | query.DeleteOp[T],
+        op: ops.PutOp[T] | ops.UpdateOp[T] | ops.DeleteOp[T],
     ) -> DynamORMError:
         raw = exc.item
         item: Any = None
@@ -293,9 +319,9 @@ class Repository(Generic[T]):
             "expressions": exc.expressions,
         }
         name = self.mapper.cls.__name__
-        if isinstance(op, query.PutOp) and op.create and raw is not None:
+        if isinstance(op, ops.PutOp) and op.create and raw is not None:
             return ItemAlreadyExists(f"a {name} with this key already exists", item=item, **context)
-        if isinstance(op, query.UpdateOp) and op.must_exist and raw is None:
+        if isinstance(op, ops.UpdateOp) and op.must_exist and raw is None:
             return ItemNotFound(
                 f"no {name} with this key to update (pass upsert=True to create it)", **context
             )

@@ -4,21 +4,27 @@
 conditions. Nothing is encoded until `Condition.compile`, which takes a
 `Resolver` (the mapper) to turn Python names into stored names and values into
 AttributeValues of the field's type, and a `Params` to allocate placeholders.
+Compiled text is cached per resolver by the condition's structure (see `_cache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from dynamorm_async.errors import ConversionError, ValidationError
+from dynamorm_async.errors import ValidationError
 from dynamorm_async.expressions._params import Params, Resolver
 from dynamorm_async.expressions._path import parse_path
 
+if TYPE_CHECKING:
+    from dynamorm_async.expressions._update import Arithmetic, ListAppend
+
 __all__ = [
+    "ATTRIBUTE_TYPES",
     "And",
+    "AttributeType",
     "Between",
     "Compare",
     "Condition",
@@ -28,26 +34,26 @@ __all__ = [
     "Not",
     "Or",
     "Path",
+    "Size",
     "attr",
+    "size",
+    "where",
 ]
 
-_NULL = {"NULL": True}
+#: The type codes ``attribute_type`` accepts.
+ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
 
 
-class Path:
-    """A path to an attribute, by Python field names; compares into conditions.
-
-    Build one with `attr`. Comparisons (``==``, ``<``...) and methods return
-    `Condition` objects, which combine with ``&``, ``|`` and ``~``.
-    """
+class _Operand:
+    """Something a comparison has on its left: a path, or ``size(path)``."""
 
     __slots__ = ("elements",)
 
     def __init__(self, elements: tuple[str | int, ...]) -> None:
         self.elements = elements
 
-    def __repr__(self) -> str:
-        return f"attr({str(self)!r})"
+    def __hash__(self) -> int:
+        return hash((type(self), self.elements))
 
     def __str__(self) -> str:
         out = ""
@@ -57,9 +63,6 @@ class Path:
             else:
                 out += f".{element}" if out else element
         return out
-
-    def __hash__(self) -> int:
-        return hash(self.elements)
 
     # Comparisons build conditions: that is what a Path is for, so == does too.
     def __eq__(self, value: Any) -> Compare:  # type: ignore[override]
@@ -89,6 +92,34 @@ class Path:
 
     __and__ = __rand__ = __or__ = __ror__ = __invert__ = _unparenthesized
 
+    def between(self, low: Any, high: Any) -> Between:
+        """``low <= value <= high``."""
+        return Between(self, low, high)
+
+    def is_in(self, values: Iterable[Any]) -> In:
+        """The value equals one of `values`."""
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ValidationError(f"{self}.is_in() takes a collection of values, not {values!r}")
+        return In(self, tuple(values))
+
+    def compile(self, resolver: Resolver, params: Params) -> tuple[str, Any]:
+        """The placeholder form of this operand, and the type of its value."""
+        raise NotImplementedError
+
+
+class Path(_Operand):
+    """A path to an attribute, by Python field names; compares into conditions.
+
+    Build one with `attr`. Comparisons (``==``, ``<``...) and methods return
+    `Condition` objects, which combine with ``&``, ``|`` and ``~``. In an update,
+    ``attr("n") + 1``, ``attr("tags").append([...])`` build new values.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"attr({str(self)!r})"
+
     def exists(self) -> Exists:
         """The attribute is present (``attribute_exists``)."""
         return Exists(self, True)
@@ -105,20 +136,66 @@ class Path:
         """A string contains a substring, or a set or list contains an element."""
         return Function("contains", self, value)
 
-    def between(self, low: Any, high: Any) -> Between:
-        """``low <= attribute <= high``."""
-        return Between(self, low, high)
+    def attribute_type(self, type_code: str) -> AttributeType:
+        """The attribute is stored as `type_code` (``"S"``, ``"N"``, ``"M"``...)."""
+        return AttributeType(self, type_code)
 
-    def is_in(self, values: Iterable[Any]) -> In:
-        """The attribute equals one of `values`."""
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise ValidationError(f"{self}.is_in() takes a collection of values, not {values!r}")
-        return In(self, tuple(values))
+    def size(self) -> Size:
+        """``size(path)``: the length of a string, binary, set, list or map."""
+        return Size(self.elements)
+
+    # --- update values (see `Update`) --------------------------------------------------
+
+    def __add__(self, value: Any) -> Arithmetic:
+        from dynamorm_async.expressions._update import Arithmetic
+
+        return Arithmetic(self, "+", value)
+
+    def __radd__(self, value: Any) -> Arithmetic:
+        from dynamorm_async.expressions._update import Arithmetic
+
+        return Arithmetic(value, "+", self)
+
+    def __sub__(self, value: Any) -> Arithmetic:
+        from dynamorm_async.expressions._update import Arithmetic
+
+        return Arithmetic(self, "-", value)
+
+    def __rsub__(self, value: Any) -> Arithmetic:
+        from dynamorm_async.expressions._update import Arithmetic
+
+        return Arithmetic(value, "-", self)
+
+    def append(self, values: Any) -> ListAppend:
+        """In an update: this list with `values` (a list) added at the end."""
+        from dynamorm_async.expressions._update import ListAppend
+
+        return ListAppend(self, values)
+
+    def prepend(self, values: Any) -> ListAppend:
+        """In an update: this list with `values` (a list) added at the front."""
+        from dynamorm_async.expressions._update import ListAppend
+
+        return ListAppend(values, self)
 
     def compile(self, resolver: Resolver, params: Params) -> tuple[str, Any]:
         """The placeholder form of this path, and the type of the value it holds."""
         stored, tp = resolver.resolve_path(self.elements)
         return params.path(stored), tp
+
+
+class Size(_Operand):
+    """``size(path)``, compared as a number: ``size("tags") > 2``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"size({str(self)!r})"
+
+    def compile(self, resolver: Resolver, params: Params) -> tuple[str, Any]:
+        """``size(#n..)``; its value is an int."""
+        stored, _ = resolver.resolve_path(self.elements)
+        return f"size({params.path(stored)})", int
 
 
 def attr(*parts: str | int) -> Path:
@@ -147,6 +224,24 @@ def attr(*parts: str | int) -> Path:
     return Path(tuple(elements))
 
 
+def _as_path(value: Any) -> Path:
+    if isinstance(value, Path):
+        return value
+    if isinstance(value, str):
+        return attr(value)
+    raise ValidationError(f"expected an attribute name or attr(...), got {value!r}")
+
+
+def size(path: Path | str) -> Size:
+    """``size(path)``: compare the length of a string, binary, set, list or map.
+
+    Example:
+        >>> size("tags") > 2
+        Compare(path=size('tags'), op='>', value=2)
+    """
+    return _as_path(path).size()
+
+
 class Condition:
     """A condition on an item; combine with ``&`` (and), ``|`` (or), ``~`` (not)."""
 
@@ -168,7 +263,29 @@ class Condition:
         )
 
     def compile(self, resolver: Resolver, params: Params) -> str:
-        """The expression text, with placeholders allocated in `params`."""
+        """The expression text, with placeholders allocated in `params`.
+
+        The text of a structurally identical condition (same paths and operators,
+        other values) compiled before with the same resolver is reused.
+        """
+        from dynamorm_async.expressions._cache import compile_cached
+
+        return compile_cached(self, resolver, params)
+
+    def emit(self, resolver: Resolver, params: Params) -> str:
+        """Compile without the cache (the reference the cache replays)."""
+        raise NotImplementedError
+
+    def shape(self) -> Hashable:
+        """The structure of the condition with its values left out: the cache key."""
+        raise NotImplementedError
+
+    def slot_values(self) -> Iterator[Any]:
+        """The values the condition encodes, in the order `emit` encodes them."""
+        return iter(())
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The elements of every path the condition reads."""
         raise NotImplementedError
 
     def precedence(self) -> int:
@@ -198,7 +315,7 @@ def _check_operands(kind: str, conditions: tuple[Condition, ...]) -> None:
 
 
 def _operand(condition: Condition, parent: int, resolver: Resolver, params: Params) -> str:
-    text = condition.compile(resolver, params)
+    text = condition.emit(resolver, params)
     return f"({text})" if condition.precedence() < parent else text
 
 
@@ -211,29 +328,39 @@ def _flatten(kind: type[And] | type[Or], *conditions: Condition) -> tuple[Condit
     return tuple(out)
 
 
-def encode_for(path: Path, value: Any, tp: Any, resolver: Resolver) -> dict[str, Any] | None:
-    """Encode a value compared with or assigned to `path`; errors name the path."""
-    try:
-        return resolver.encode_value(value, tp)
-    except ConversionError as exc:
-        if exc.field is None:
-            exc.field = str(path)
-            exc.message = f"{path}: {exc.message}"
-        raise
+def _check_left(instance: Any, _: Any, value: Any) -> None:
+    if not isinstance(value, _Operand):
+        raise ValidationError(
+            f"a comparison needs attr(...) or size(...) on the left, not {value!r}"
+        )
 
 
-def _value(path: Path, value: Any, resolver: Resolver, params: Params) -> tuple[str, str]:
-    """Compile a path and a value of the path's type: (path text, value placeholder).
+def _kind(value: Any) -> Hashable:
+    """What of a value shapes the compiled text: None, another operand, or a value."""
+    if value is None:
+        return None
+    if isinstance(value, _Operand):
+        return (type(value).__name__, value.elements)
+    return "value"
+
+
+def _value(path: _Operand, value: Any, resolver: Resolver, params: Params) -> tuple[str, str]:
+    """Compile an operand and a value of its type: (operand text, value placeholder).
 
     The value may be another path: ``attr("stock") > attr("reserved")``.
     """
     path_text, tp = path.compile(resolver, params)
-    if isinstance(value, Path):
+    if isinstance(value, _Operand):
         return path_text, value.compile(resolver, params)[0]
-    encoded = _NULL if value is None else encode_for(path, value, tp, resolver)
-    if encoded is None:  # an empty set: DynamoDB cannot compare with one
-        raise ValidationError(f"cannot compare {path} with an empty set")
-    return path_text, params.value(encoded)
+    return path_text, params.encoded(path, value, tp, resolver)
+
+
+def _operand_paths(*values: Any) -> Iterator[tuple[str | int, ...]]:
+    return (v.elements for v in values if isinstance(v, _Operand))
+
+
+def _plain(*values: Any) -> Iterator[Any]:
+    return (v for v in values if not isinstance(v, _Operand))
 
 
 @attrs.frozen(eq=False)
@@ -244,15 +371,16 @@ class Compare(Condition):
     field is left out of the item when it is written (``!= None``: present, not NULL).
     """
 
-    path: Path
+    path: _Operand = attrs.field(validator=_check_left)
     # Operators and function names go into the expression text: only known ones.
     op: str = attrs.field(validator=lambda _, __, op: _one_of("operator", op, _COMPARISONS))
     value: Any
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         if self.value is None:
-            if self.op not in ("=", "<>"):
+            if self.op not in ("=", "<>") or isinstance(self.path, Size):
+                # size(x) == None has no meaning either
                 raise ValidationError(
                     f"{self.path} {self.op} None: only == and != compare with None"
                 )
@@ -262,6 +390,18 @@ class Compare(Condition):
             return f"attribute_exists({path_text}) AND {path_text} <> {null}"
         path_text, value = _value(self.path, self.value, resolver, params)
         return f"{path_text} {self.op} {value}"
+
+    def shape(self) -> Hashable:
+        """Operator, path and the kind of value."""
+        return ("cmp", type(self.path).__name__, self.path.elements, self.op, _kind(self.value))
+
+    def slot_values(self) -> Iterator[Any]:
+        """The compared value (unless it is a path)."""
+        return _plain(self.value)
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The path, and the compared path if any."""
+        return _operand_paths(self.path, self.value)
 
     def precedence(self) -> int:
         """OR or AND for a comparison with None (it tests two things), else a single test."""
@@ -274,25 +414,45 @@ class Compare(Condition):
 class Between(Condition):
     """``path BETWEEN low AND high``."""
 
-    path: Path
+    path: _Operand = attrs.field(validator=_check_left)
     low: Any
     high: Any
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
+        if self.low is None or self.high is None:
+            raise ValidationError(f"{self.path}.between() needs two values, not None")
         path_text, low = _value(self.path, self.low, resolver, params)
         _, high = _value(self.path, self.high, resolver, params)
         return f"{path_text} BETWEEN {low} AND {high}"
+
+    def shape(self) -> Hashable:
+        """The path and the kinds of the bounds."""
+        return (
+            "between",
+            type(self.path).__name__,
+            self.path.elements,
+            _kind(self.low),
+            _kind(self.high),
+        )
+
+    def slot_values(self) -> Iterator[Any]:
+        """The bounds."""
+        return _plain(self.low, self.high)
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The path (and bounds that are paths)."""
+        return _operand_paths(self.path, self.low, self.high)
 
 
 @attrs.frozen(eq=False)
 class In(Condition):
     """``path IN (v1, v2, ...)``."""
 
-    path: Path
+    path: _Operand = attrs.field(validator=_check_left)
     values: tuple[Any, ...]
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         if not self.values:
             raise ValidationError(f"{self.path}.is_in() needs at least one value")
@@ -304,6 +464,18 @@ class In(Condition):
         # DynamoDB allows 100 operands per IN; longer lists become ORs of INs.
         chunks = [placeholders[i : i + 100] for i in range(0, len(placeholders), 100)]
         return " OR ".join(f"{path_text} IN ({', '.join(chunk)})" for chunk in chunks)
+
+    def shape(self) -> Hashable:
+        """The path and the kind of each value."""
+        return ("in", type(self.path).__name__, self.path.elements, tuple(map(_kind, self.values)))
+
+    def slot_values(self) -> Iterator[Any]:
+        """The candidate values."""
+        return _plain(*self.values)
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The path (and values that are paths)."""
+        return _operand_paths(self.path, *self.values)
 
     def precedence(self) -> int:
         """An OR of INs past 100 values, else a single test."""
@@ -317,11 +489,42 @@ class Exists(Condition):
     path: Path
     present: bool
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         path_text, _ = self.path.compile(resolver, params)
         name = "attribute_exists" if self.present else "attribute_not_exists"
         return f"{name}({path_text})"
+
+    def shape(self) -> Hashable:
+        """The path and which test."""
+        return ("exists", self.path.elements, self.present)
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The path."""
+        return iter((self.path.elements,))
+
+
+@attrs.frozen(eq=False)
+class AttributeType(Condition):
+    """``attribute_type(path, type)``: the attribute is stored as that type."""
+
+    path: Path
+    type_code: str = attrs.field(
+        validator=lambda _, __, code: _one_of("attribute type", code, ATTRIBUTE_TYPES)
+    )
+
+    def emit(self, resolver: Resolver, params: Params) -> str:
+        """The expression text, with placeholders allocated in `params`."""
+        path_text, _ = self.path.compile(resolver, params)
+        return f"attribute_type({path_text}, {params.value({'S': self.type_code})})"
+
+    def shape(self) -> Hashable:
+        """The path and the type code (a constant of the text)."""
+        return ("type", self.path.elements, self.type_code)
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The path."""
+        return iter((self.path.elements,))
 
 
 @attrs.frozen(eq=False)
@@ -332,21 +535,35 @@ class Function(Condition):
     path: Path
     value: Any
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         path_text, tp = self.path.compile(resolver, params)
+        if self.value is None:
+            raise ValidationError(f"{self.name}({self.path}, ...) needs a value")
         if self.name == "contains":
             # The operand is an element of the attribute (a set or list), or a substring.
-            encoded = encode_for(self.path, self.value, _element_type(tp, self.value), resolver)
+            placeholder = params.encoded(
+                self.path, self.value, _element_type(tp, self.value), resolver
+            )
         elif isinstance(self.value, (str, bytes)):
-            encoded = resolver.encode_value(self.value, type(self.value))
+            placeholder = params.encoded(self.path, self.value, type(self.value), resolver)
         else:
             raise ValidationError(
                 f"begins_with({self.path}, ...) takes a str or bytes prefix, not {self.value!r}"
             )
-        if encoded is None:
-            raise ValidationError(f"{self.name}({self.path}, ...) needs a value")
-        return f"{self.name}({path_text}, {params.value(encoded)})"
+        return f"{self.name}({path_text}, {placeholder})"
+
+    def shape(self) -> Hashable:
+        """The function, path and the value's type (it picks the encoding)."""
+        return ("fn", self.name, self.path.elements, type(self.value))
+
+    def slot_values(self) -> Iterator[Any]:
+        """The prefix or element."""
+        return iter((self.value,))
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The path."""
+        return iter((self.path.elements,))
 
 
 def _element_type(tp: Any, value: Any) -> Any:
@@ -357,35 +574,54 @@ def _element_type(tp: Any, value: Any) -> Any:
 
 
 @attrs.frozen(eq=False)
-class And(Condition):
-    """All of the conditions hold."""
-
+class _Group(Condition):
     conditions: tuple[Condition, ...]
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def slot_values(self) -> Iterator[Any]:
+        """The values of every child, in order."""
+        return (v for c in self.conditions for v in c.slot_values())
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The paths of every child."""
+        return (p for c in self.conditions for p in c.paths())
+
+
+class And(_Group):
+    """All of the conditions hold."""
+
+    __slots__ = ()
+
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         _check_operands("And", self.conditions)
         if len(self.conditions) == 1:  # no operator: the child's own text
-            return self.conditions[0].compile(resolver, params)
+            return self.conditions[0].emit(resolver, params)
         return " AND ".join(_operand(c, _AND, resolver, params) for c in self.conditions)
+
+    def shape(self) -> Hashable:
+        """The children's shapes."""
+        return ("and", tuple(c.shape() for c in self.conditions))
 
     def precedence(self) -> int:
         """AND (or the only child's precedence)."""
         return self.conditions[0].precedence() if len(self.conditions) == 1 else _AND
 
 
-@attrs.frozen(eq=False)
-class Or(Condition):
+class Or(_Group):
     """At least one of the conditions holds."""
 
-    conditions: tuple[Condition, ...]
+    __slots__ = ()
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         _check_operands("Or", self.conditions)
         if len(self.conditions) == 1:
-            return self.conditions[0].compile(resolver, params)
+            return self.conditions[0].emit(resolver, params)
         return " OR ".join(_operand(c, _OR, resolver, params) for c in self.conditions)
+
+    def shape(self) -> Hashable:
+        """The children's shapes."""
+        return ("or", tuple(c.shape() for c in self.conditions))
 
     def precedence(self) -> int:
         """OR (or the only child's precedence)."""
@@ -398,12 +634,104 @@ class Not(Condition):
 
     condition: Condition
 
-    def compile(self, resolver: Resolver, params: Params) -> str:
+    def emit(self, resolver: Resolver, params: Params) -> str:
         """The expression text, with placeholders allocated in `params`."""
         # No compiled condition starts and ends with its own parentheses, so one pair
         # here is never redundant.
-        return f"NOT ({self.condition.compile(resolver, params)})"
+        return f"NOT ({self.condition.emit(resolver, params)})"
+
+    def shape(self) -> Hashable:
+        """The child's shape."""
+        return ("not", self.condition.shape())
+
+    def slot_values(self) -> Iterator[Any]:
+        """The child's values."""
+        return self.condition.slot_values()
+
+    def paths(self) -> Iterator[tuple[str | int, ...]]:
+        """The child's paths."""
+        return self.condition.paths()
 
     def precedence(self) -> int:
         """NOT."""
         return _NOT
+
+
+# --- the string form: where("price", "<", 20) ------------------------------------------
+
+_WHERE_OPERATORS = {
+    "=": "=",
+    "==": "=",
+    "!=": "<>",
+    "<>": "<>",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
+_WHERE_WORDS = (
+    "between",
+    "in",
+    "begins_with",
+    "contains",
+    "exists",
+    "not_exists",
+    "attribute_type",
+)
+
+
+def where(path: Path | str, op: str, *operands: Any) -> Condition:
+    """A condition from the roadmap's string form.
+
+    Operators: ``= != < <= > >=`` (also ``==`` and ``<>``), ``between`` (two values,
+    or one pair), ``in`` (a collection, or several values), ``begins_with``,
+    ``contains``, ``exists``, ``not_exists`` (no value), ``attribute_type`` (a code).
+
+    Example:
+        >>> where("price", "<", 20)
+        Compare(path=attr('price'), op='<', value=20)
+        >>> where("price", "between", 5, 10)
+        Between(path=attr('price'), low=5, high=10)
+    """
+    target = _as_path(path)
+    if not isinstance(op, str):
+        raise ValidationError(f"where() takes an operator string, not {op!r}")
+    word = op.strip().lower()
+
+    def arity(count: int) -> None:
+        if len(operands) != count:
+            raise ValidationError(
+                f"where({str(target)!r}, {op!r}, ...) takes {count} value(s), got {len(operands)}"
+            )
+
+    if word in _WHERE_OPERATORS:
+        arity(1)
+        return Compare(target, _WHERE_OPERATORS[word], operands[0])
+    if word == "between":
+        bounds = operands
+        if len(operands) == 1 and isinstance(operands[0], (tuple, list)):
+            bounds = tuple(operands[0])
+        if len(bounds) != 2:
+            raise ValidationError(
+                f"where({str(target)!r}, 'between', ...) takes two values (low, high), got {bounds!r}"
+            )
+        return target.between(*bounds)
+    if word == "in":
+        if (
+            len(operands) == 1
+            and not isinstance(operands[0], (str, bytes))
+            and isinstance(operands[0], Iterable)
+        ):
+            return target.is_in(operands[0])
+        return target.is_in(operands)
+    if word in ("begins_with", "contains", "attribute_type"):
+        arity(1)
+        method = getattr(target, word)
+        return method(operands[0])  # type: ignore[no-any-return]
+    if word in ("exists", "not_exists"):
+        arity(0)
+        return target.exists() if word == "exists" else target.not_exists()
+    raise ValidationError(
+        f"unknown operator {op!r} in where(); expected one of "
+        f"{', '.join([*_WHERE_OPERATORS, *_WHERE_WORDS])}"
+    )

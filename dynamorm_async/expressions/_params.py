@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from dynamorm_async.errors import ValidationError
+from dynamorm_async.errors import ConversionError, ValidationError
 
-__all__ = ["MAX_EXPRESSION_BYTES", "Params", "Resolver", "check_length"]
+__all__ = ["MAX_EXPRESSION_BYTES", "Params", "Resolver", "check_length", "encode_for"]
+
+_NULL = {"NULL": True}
 
 #: DynamoDB's limit on one expression string.
 MAX_EXPRESSION_BYTES = 4096
@@ -78,6 +80,18 @@ class Params:
             self.values[placeholder] = av
         return placeholder
 
+    def encoded(self, label: object, value: Any, tp: Any, resolver: Resolver) -> str:
+        """The ``:v`` placeholder of `value` encoded as type `tp` (``None`` is NULL).
+
+        `label` (the path) names the value in errors.
+        """
+        if value is None:
+            return self.value(_NULL)
+        encoded = encode_for(label, value, tp, resolver)
+        if encoded is None:  # an empty set: DynamoDB cannot compare with one
+            raise ValidationError(f"cannot compare {label} with an empty set")
+        return self.value(encoded)
+
     def request_fields(self) -> dict[str, Any]:
         """``ExpressionAttributeNames`` / ``ExpressionAttributeValues``, when not empty."""
         fields: dict[str, Any] = {}
@@ -106,3 +120,14 @@ def check_length(kind: str, expression: str) -> str:
             expressions={kind: expression[:200] + "..."},
         )
     return expression
+
+
+def encode_for(label: object, value: Any, tp: Any, resolver: Resolver) -> dict[str, Any] | None:
+    """Encode a value compared with or assigned to a path; errors name the path."""
+    try:
+        return resolver.encode_value(value, tp)
+    except ConversionError as exc:
+        if exc.field is None:
+            exc.field = str(label)
+            exc.message = f"{label}: {exc.message}"
+        raise

@@ -8,10 +8,20 @@ from typing import Any
 import attrs
 
 from dynamorm_async.errors import ValidationError
-from dynamorm_async.expressions._condition import Path, attr, encode_for
-from dynamorm_async.expressions._params import Params, Resolver, check_length
+from dynamorm_async.expressions._condition import Path, attr
+from dynamorm_async.expressions._params import Params, Resolver, check_length, encode_for
 
-__all__ = ["PathLike", "Update", "as_paths"]
+__all__ = [
+    "Arithmetic",
+    "IfNotExists",
+    "ListAppend",
+    "PathLike",
+    "Update",
+    "UpdateValue",
+    "as_paths",
+    "if_not_exists",
+    "list_append",
+]
 
 #: A path given as `attr(...)` or as text (``"address.city"``).
 PathLike = Path | str
@@ -23,6 +33,115 @@ def _path(value: PathLike) -> Path:
     if isinstance(value, str):
         return attr(value)
     raise ValidationError(f"expected an attribute name or attr(...), got {value!r}")
+
+
+def _operand_text(operand: Any, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
+    """An operand of a SET value: a path, a function, or a value of the target's type."""
+    if isinstance(operand, Path):
+        return operand.compile(resolver, params)[0]
+    if isinstance(operand, (IfNotExists, ListAppend)):
+        return operand.compile_value(target, tp, resolver, params)
+    if isinstance(operand, Arithmetic):
+        raise ValidationError(
+            f"SET {target}: DynamoDB allows one + or - per value, not {operand!r}"
+        )
+    if operand is None:
+        raise ValidationError(f"SET {target}: an operand cannot be None")
+    encoded = encode_for(target, operand, tp, resolver)
+    if encoded is None:
+        raise ValidationError(f"SET {target}: an operand cannot be an empty set")
+    return params.value(encoded)
+
+
+def _check_arithmetic(op: str) -> None:
+    if op not in ("+", "-"):
+        raise ValidationError(f"unknown arithmetic operator {op!r}; expected + or -")
+
+
+@attrs.frozen(eq=False)
+class Arithmetic:
+    """``left + right`` or ``left - right`` as a SET value: ``attr("n") + 1``.
+
+    Operands are paths, `if_not_exists`, or numbers (encoded as the target's type).
+    """
+
+    left: Any
+    op: str = attrs.field(validator=lambda _, __, op: _check_arithmetic(op))
+    right: Any
+
+    def _chained(self, _: Any) -> Any:
+        raise ValidationError(
+            f"{self!r}: DynamoDB allows one + or - per SET value; use two updates"
+        )
+
+    __add__ = __sub__ = __radd__ = __rsub__ = _chained
+
+    def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
+        """The SET value text for `target`, whose type is `tp`."""
+        left = _operand_text(self.left, target, tp, resolver, params)
+        right = _operand_text(self.right, target, tp, resolver, params)
+        return f"{left} {self.op} {right}"
+
+
+@attrs.frozen(eq=False)
+class IfNotExists:
+    """``if_not_exists(path, value)``: the attribute's value, or `value` if it is absent."""
+
+    path: Path
+    default: Any
+
+    def __add__(self, value: Any) -> Arithmetic:
+        return Arithmetic(self, "+", value)
+
+    def __sub__(self, value: Any) -> Arithmetic:
+        return Arithmetic(self, "-", value)
+
+    def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
+        """The SET value text for `target`, whose type is `tp`."""
+        path_text, path_tp = self.path.compile(resolver, params)
+        default = _operand_text(self.default, self.path, path_tp, resolver, params)
+        return f"if_not_exists({path_text}, {default})"
+
+
+@attrs.frozen(eq=False)
+class ListAppend:
+    """``list_append(first, second)``: two lists (paths or values) joined."""
+
+    first: Any
+    second: Any
+
+    def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
+        """The SET value text for `target`, whose type is `tp` (a list type)."""
+        for operand in (self.first, self.second):
+            if not isinstance(operand, (Path, IfNotExists)) and (
+                isinstance(operand, (str, bytes)) or not isinstance(operand, (list, tuple))
+            ):
+                raise ValidationError(f"list_append for {target} joins lists, not {operand!r}")
+        first = _operand_text(self.first, target, tp, resolver, params)
+        second = _operand_text(self.second, target, tp, resolver, params)
+        return f"list_append({first}, {second})"
+
+
+#: What ``set=`` accepts besides a plain value.
+UpdateValue = Path | Arithmetic | IfNotExists | ListAppend
+
+
+def if_not_exists(path: PathLike, default: Any) -> IfNotExists:
+    """The value of `path`, or `default` when the item has no such attribute.
+
+    Example:
+        >>> if_not_exists("views", 0) + 1
+        Arithmetic(left=IfNotExists(path=attr('views'), default=0), op='+', right=1)
+    """
+    return IfNotExists(_path(path), default)
+
+
+def list_append(first: Any, second: Any) -> ListAppend:
+    """Two lists joined; each is a path (``attr("tags")``) or a list value.
+
+    ``attr("tags").append([...])`` and ``.prepend([...])`` are the usual spellings.
+    """
+    return ListAppend(first, second)
 
 
 def _pairs_key(pairs: tuple[tuple[Path, Any], ...]) -> tuple[Any, ...]:
@@ -60,7 +179,8 @@ class Update:
 
     ``set`` assigns values (``None`` or an empty set is stored as a put would
     store it: the attribute is removed, or set to NULL where its absence would read
-    back as another default); ``remove`` deletes attributes; ``add`` adds to a
+    back as another default), or computed ones: another path, ``attr("n") + 1``,
+    `if_not_exists`, ``attr("tags").append([...])``; ``remove`` deletes attributes; ``add`` adds to a
     number or adds elements to a set; ``delete`` removes elements from a set.
 
     Example:
@@ -110,6 +230,14 @@ class Update:
         removes: list[str] = []
         for path, value in self.set:
             path_text, tp = path.compile(resolver, params)
+            if isinstance(value, (Path, Arithmetic, IfNotExists, ListAppend)):
+                computed = (
+                    value.compile(resolver, params)[0]
+                    if isinstance(value, Path)
+                    else value.compile_value(path, tp, resolver, params)
+                )
+                sets.append(f"{path_text} = {computed}")
+                continue
             encoded = None if value is None else encode_for(path, value, tp, resolver)
             if encoded is None:  # None or an empty set: left out, or NULL if that reads back wrong
                 if resolver.omits_none(path.elements):

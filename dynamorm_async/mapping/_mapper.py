@@ -21,10 +21,11 @@ from dynamorm_async.convert import (
     EpochSeconds,
     ItemCodec,
     TypeRegistry,
+    decode_any,
     default_registry,
     omission_reads_back,
 )
-from dynamorm_async.errors import MappingError, ValidationError, readable_key
+from dynamorm_async.errors import ConversionError, MappingError, ValidationError, readable_key
 from dynamorm_async.specs import GlobalIndex, LocalIndex, valid_name
 
 __all__ = ["FieldInfo", "Mapper"]
@@ -112,6 +113,7 @@ class Mapper(Generic[T]):
             )
         rename = dict(field_names or {})
         self.fields: dict[str, FieldInfo] = {}
+        self._resolved: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], Any]] = {}
         for field in attrs.fields(cast(Any, cls)):
             self.fields[field.name] = FieldInfo(
                 field.name,
@@ -268,8 +270,17 @@ class Mapper(Generic[T]):
         """Stored names for a path of Python names, and the type at its end.
 
         Walks nested attrs classes, lists and maps; an unknown field raises
-        `MappingError` listing close matches.
+        `MappingError` listing close matches. Results are remembered: every
+        expression resolves its paths, and a class has few distinct ones.
         """
+        found = self._resolved.get(elements)
+        if found is None:
+            found = self._resolved[elements] = self._resolve_path(elements)
+            if len(self._resolved) > 4096:  # list indexes make paths unbounded
+                self._resolved.clear()
+        return found
+
+    def _resolve_path(self, elements: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], Any]:
         first = elements[0]
         if not isinstance(first, str):  # pragma: no cover - paths start with a name
             raise self._error(f"path {elements!r} must start with a field name")
@@ -358,6 +369,23 @@ class Mapper(Generic[T]):
     def decode(self, item: dict[str, Any]) -> T:
         """An instance of the class from a DynamoDB item."""
         return self.codec.decode(item)
+
+    def decode_fields(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The fields present in `item` (e.g. a projection), by Python name.
+
+        Each value is read as its field's type; one that cannot be (a nested object
+        projected in part) is given as plain Python values.
+        """
+        out: dict[str, Any] = {}
+        for name, info in self.fields.items():
+            av = item.get(info.stored)
+            if av is None:
+                continue
+            try:
+                out[name] = self.registry.decode_value(av, self.field_types[name])
+            except ConversionError:
+                out[name] = decode_any(av)
+        return out
 
     def key_of(self, obj: T) -> dict[str, Any]:
         """The key of `obj` as DynamoDB expects it (stored names, AttributeValues)."""

@@ -1,5 +1,6 @@
-"""Operations as data, turned into request payloads in one place (layer 3)."""
+"""Operations as data, query plans and cursors, turned into request payloads (layer 3)."""
 
+from dynamorm_async.query._cursor import decode_cursor, encode_cursor, fingerprint
 from dynamorm_async.query._operations import (
     DeleteOp,
     GetOp,
@@ -8,18 +9,30 @@ from dynamorm_async.query._operations import (
     UpdateOp,
     delete,
     get,
+    projection_expression,
+    projection_paths,
     put,
     update,
 )
+from dynamorm_async.query._plan import Explain, Plan, QuerySpec, plan
 
 __all__ = [
     "DeleteOp",
+    "Explain",
     "GetOp",
+    "Plan",
     "PutOp",
+    "QuerySpec",
     "ReturnValues",
     "UpdateOp",
+    "decode_cursor",
     "delete",
+    "encode_cursor",
+    "fingerprint",
     "get",
+    "plan",
+    "projection_expression",
+    "projection_paths",
     "put",
     "update",
 ]

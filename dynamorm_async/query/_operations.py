@@ -21,6 +21,7 @@ from dynamorm_async.expressions import (
     Path,
     PathLike,
     Update,
+    UpdateValue,
     as_paths,
     attr,
     check_length,
@@ -35,6 +36,8 @@ __all__ = [
     "UpdateOp",
     "delete",
     "get",
+    "projection_expression",
+    "projection_paths",
     "put",
     "update",
 ]
@@ -56,6 +59,23 @@ def _with_expressions(
     return request
 
 
+def projection_expression(mapper: Mapper[Any], paths: Iterable[Path], params: Params) -> str:
+    """A ProjectionExpression of `paths` plus the table's key fields.
+
+    Keys are always fetched, so that an item can be decoded and identified.
+    DynamoDB refuses overlapping paths: "a" is kept once, and "a.b" dropped after "a".
+    """
+    wanted: list[tuple[str | int, ...]] = [(name,) for name in mapper.key_fields]
+    wanted += [p.elements for p in paths]
+    kept: list[tuple[str | int, ...]] = []
+    for elements in sorted(wanted, key=len):
+        if not any(elements[: len(k)] == k for k in kept):
+            kept.append(elements)
+    kept.sort(key=wanted.index)
+    text = ", ".join(Path(e).compile(mapper, params)[0] for e in kept)
+    return check_length("ProjectionExpression", text)
+
+
 @attrs.frozen
 class GetOp(Generic[T]):
     """Read one item by key."""
@@ -72,17 +92,9 @@ class GetOp(Generic[T]):
             request["ConsistentRead"] = True
         if self.projection:
             params = Params()
-            # Keys are always fetched, so that the item can be decoded and identified.
-            # DynamoDB refuses overlapping paths: keep "a" and drop "a" again or "a.b".
-            wanted: list[tuple[str | int, ...]] = [(name,) for name in self.mapper.key_fields]
-            wanted += [p.elements for p in self.projection]
-            kept: list[tuple[str | int, ...]] = []
-            for elements in sorted(wanted, key=len):
-                if not any(elements[: len(k)] == k for k in kept):
-                    kept.append(elements)
-            kept.sort(key=wanted.index)
-            text = ", ".join(Path(e).compile(self.mapper, params)[0] for e in kept)
-            request["ProjectionExpression"] = check_length("ProjectionExpression", text)
+            request["ProjectionExpression"] = projection_expression(
+                self.mapper, self.projection, params
+            )
             request.update(params.request_fields())
         return request
 
@@ -211,6 +223,14 @@ def _version_of(mapper: Mapper[Any], obj: Any) -> int:
     return version
 
 
+def projection_paths(mapper: Mapper[Any], projection: Any) -> tuple[Path, ...]:
+    """Paths from names or `attr` paths, checked against the class before sending."""
+    paths = tuple(p if isinstance(p, Path) else attr(p) for p in as_paths("projection", projection))
+    for path in paths:
+        mapper.resolve_path(path.elements)  # unknown fields fail here
+    return paths
+
+
 def get(
     mapper: Mapper[T],
     key: Any,
@@ -219,10 +239,7 @@ def get(
     projection: Iterable[PathLike] | None = None,
 ) -> GetOp[T]:
     """A GetItem of `key` (partition value, ``(pk, sk)`` tuple or dict)."""
-    paths = tuple(p if isinstance(p, Path) else attr(p) for p in as_paths("projection", projection))
-    for path in paths:
-        mapper.resolve_path(path.elements)  # unknown fields fail here, before sending
-    return GetOp(mapper, mapper.key(key), consistent, paths)
+    return GetOp(mapper, mapper.key(key), consistent, projection_paths(mapper, projection))
 
 
 def put(
@@ -313,6 +330,8 @@ def update(
             )
         mapper.resolve_path(path.elements)
     for path, value in changes.set:
+        if isinstance(value, UpdateValue):
+            continue  # computed by DynamoDB: a key value it builds is checked there
         if len(path.elements) == 1 and value is not None:  # an index key being set
             name = str(path.elements[0])
             mapper.check_key_value(name, mapper.encode_value(value, mapper.field_types[name]))

@@ -618,8 +618,10 @@ def test_any_resolver_works():
 
 
 def test_a_function_needs_a_value():
-    with pytest.raises(ValidationError, match="needs a value"):
+    with pytest.raises(ValidationError, match="empty set"):
         compile_(attr("a").contains(frozenset()), EchoResolver())
+    with pytest.raises(ValidationError, match="needs a value"):
+        compile_(attr("a").contains(None), EchoResolver())
 
 
 def test_conditions_are_reusable():

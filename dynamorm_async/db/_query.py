@@ -1,0 +1,441 @@
+"""`Query[T]` and `Scan[T]`: immutable builders that plan once and read lazily.
+
+Every builder method returns a new builder; the plan (table or index, request
+payload) is made on first use and kept, so a builder stored once and run many
+times compiles once. Reading is lazy and streaming: ``async for`` fetches the
+next page while the current one is consumed, and a parallel scan runs its
+segments as tasks that feed a bounded queue.
+
+The tasks are plain asyncio tasks rather than an anyio task group: a task group
+cannot stay open across the ``yield`` of an async generator, because a consumer
+that stops early closes the generator from another task. Cancelling the tasks in
+the generator's ``finally`` is safe from any task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from dynamorm_async import query
+from dynamorm_async.errors import (
+    ConversionError,
+    InvalidCursor,
+    ValidationError,
+    error_context,
+    readable_key,
+)
+from dynamorm_async.expressions import Condition, Path, PathLike, where
+from dynamorm_async.query import Explain, Plan, QuerySpec
+
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from dynamorm_async.db._repository import Repository
+
+__all__ = ["Page", "Query", "Scan"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@attrs.frozen
+class Page(Generic[T_co]):
+    """One page of results and the cursor of the next (``None`` after the last page).
+
+    Pass `next_cursor` to ``page(cursor=...)`` of the same query to read on.
+    """
+
+    items: list[T_co]
+    next_cursor: str | None
+
+
+def _condition(args: tuple[Any, ...], method: str) -> Condition:
+    if len(args) == 1 and isinstance(args[0], Condition):
+        return args[0]
+    if len(args) >= 2 and isinstance(args[0], (str, Path)) and isinstance(args[1], str):
+        return where(args[0], args[1], *args[2:])
+    raise ValidationError(
+        f"{method}() takes a condition (attr('price') < 20) or the string form "
+        f"({method}('price', '<', 20)), not {args!r}"
+    )
+
+
+def _count(value: Any, what: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValidationError(f"{what} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _discard(task: asyncio.Future[Any]) -> None:
+    """Cancel a task nobody will await, without an "exception never retrieved" log."""
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+class _Reader(Generic[T]):
+    """What queries and scans share: filters, projection, limits, and the reading."""
+
+    __slots__ = ("_plan", "_repo", "spec")
+
+    def __init__(self, repository: Repository[Any], spec: QuerySpec) -> None:
+        self._repo = repository
+        self.spec = spec
+        self._plan: Plan | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._repo.mapper.cls.__name__}, {self.spec!r})"
+
+    def _with(self, **changes: Any) -> Self:
+        return type(self)(self._repo, attrs.evolve(self.spec, **changes))
+
+    # --- building ---------------------------------------------------------------------
+
+    def filter(self, *args: Any) -> Self:
+        """Keep only items meeting a condition; it never selects the index.
+
+        Takes a condition (``attr("price") < 20``) or the string form
+        (``"price", "<", 20``). A filter is applied after reading: the items it
+        drops still cost read units.
+        """
+        condition = _condition(args, "filter")
+        return self._with(filters=(*self.spec.filters, condition))
+
+    def project(self, *paths: PathLike | Iterable[PathLike]) -> Self:
+        """Read only these fields (the key fields are always read).
+
+        Objects need every field without a default: project those too, or read
+        dicts with ``as_dicts()``.
+        """
+        flat: list[PathLike] = []
+        for path in paths:
+            flat.extend([path] if isinstance(path, (str, Path)) else path)
+        projected = query.projection_paths(self._repo.mapper, flat)
+        if not projected:
+            raise ValidationError("project() needs at least one field")
+        return self._with(projection=projected)
+
+    def limit(self, count: int) -> Self:
+        """Return at most `count` items in all (``first()`` is ``limit(1)``)."""
+        return self._with(limit=_count(count, "limit", 1))
+
+    def offset(self, count: int) -> Self:
+        """Skip the first `count` matching items.
+
+        Emulated: the skipped items are read (and paid for) and dropped. Prefer
+        cursors (``page(cursor=...)``) for deep pagination.
+        """
+        return self._with(offset=_count(count, "offset", 0))
+
+    def consistent(self, enabled: bool = True) -> Self:
+        """Strongly consistent reads (twice the read units; not on a global index)."""
+        return self._with(consistent=bool(enabled))
+
+    def index(self, name: str) -> Self:
+        """Read from this index. For a query it is a hint that must fit the
+        conditions: one that cannot serve them is an error, never a silent scan."""
+        return self._with(index=name)
+
+    # --- planning -------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        """The plan (made once per builder): table or index, and the request."""
+        if self._plan is None:
+            repo = self._repo
+            with self._context():
+                self._plan = query.plan(repo.mapper, self.spec, repo.table)
+        return self._plan
+
+    def explain(self, item_size: int | None = None) -> Explain:
+        """What will be sent and why; ``print()`` it. Nothing is sent.
+
+        `item_size` (bytes) refines the estimate of read units per page.
+        """
+        return self.plan().explain(item_size)
+
+    def _context(self) -> contextlib.AbstractContextManager[None]:
+        operation = "Scan" if self.spec.scan else "Query"
+        return error_context(table=self._repo.table, operation=operation)
+
+    # --- reading --------------------------------------------------------------------
+
+    async def first(self) -> T | None:
+        """The first matching item, or ``None``."""
+        items = self._with(limit=1)._iterate()
+        async with contextlib.aclosing(items):
+            async for item in items:
+                found: T = item
+                return found
+        return None
+
+    async def all(self) -> list[T]:
+        """Every matching item (within ``limit``), as a list."""
+        return [item async for item in self]
+
+    async def count(self) -> int:
+        """How many items match (``Select=COUNT`` summed over pages; no items are read
+        into memory, but the read units are those of reading them)."""
+        spec = attrs.evolve(self.spec, projection=(), as_dicts=True)
+        plan = type(self)(self._repo, spec).plan()
+        wanted = None if spec.limit is None else spec.offset + spec.limit
+        request = {**plan.request, "Select": "COUNT"}
+        segments = (
+            [{**request, "Segment": s} for s in range(spec.segments)]
+            if spec.segments > 1
+            else [request]
+        )
+
+        async def count_segment(first: dict[str, Any]) -> int:
+            total = 0
+            request = first
+            while True:
+                response = await self._send(plan, request)
+                total += int(response.get("Count", 0))
+                lek = response.get("LastEvaluatedKey")
+                if lek is None or (wanted is not None and total >= wanted):
+                    return total
+                request = {**request, "ExclusiveStartKey": lek}
+
+        totals = await asyncio.gather(*(count_segment(r) for r in segments))
+        found = max(0, sum(totals) - spec.offset)
+        return found if spec.limit is None else min(found, spec.limit)
+
+    async def page(self, size: int | None = None, cursor: str | None = None) -> Page[T]:
+        """One page of up to `size` items, and the cursor of the next page.
+
+        Without `size`, a page is ``limit`` items, or else what DynamoDB returns in
+        one response (up to 1 MB). With a filter, reading goes on until `size`
+        items match or the results end. ``offset`` applies to the first page only
+        (the cursor carries the position after it). The cursor is bound to this
+        query; with ``cursor_secret`` set on the Database it is also signed.
+
+        Raises:
+            InvalidCursor: `cursor` was altered or comes from another query.
+        """
+        plan = self.plan()
+        if self.spec.segments > 1:
+            raise ValidationError(
+                "page() reads one segment; iterate a parallel scan with async for",
+                table=plan.table,
+                operation=plan.operation,
+            )
+        size = self.spec.limit if size is None else _count(size, "page size", 1)
+        request = dict(plan.request)
+        skip = self.spec.offset
+        if cursor is not None:
+            request["ExclusiveStartKey"] = self._start_key(plan, cursor)
+            skip = 0
+        raw: list[dict[str, Any]] = []
+        while True:
+            if size is not None:
+                # Evaluate no more than is needed, so that the next cursor is exact.
+                request["Limit"] = size - len(raw) + skip
+            response = await self._send(plan, request)
+            items = response.get("Items", [])
+            dropped = min(skip, len(items))
+            skip -= dropped
+            raw.extend(items[dropped:])
+            lek = response.get("LastEvaluatedKey")
+            if lek is None or (skip == 0 and (size is None or len(raw) >= size)):
+                break
+            request["ExclusiveStartKey"] = lek
+        next_cursor = None
+        if lek is not None:
+            next_cursor = query.encode_cursor(
+                lek, plan.fingerprint, self._repo.database.cursor_secret
+            )
+        return Page([self._decode(item, plan) for item in raw], next_cursor)
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncGenerator[T, None]:
+        plan = self.plan()
+        spec = self.spec
+        skip = spec.offset
+        remaining = spec.limit
+        pages = self._parallel(plan) if spec.segments > 1 else self._pages(plan)
+        try:
+            async for items in pages:
+                for item in items:
+                    if skip:
+                        skip -= 1
+                        continue
+                    yield self._decode(item, plan)
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining == 0:
+                            return
+        finally:
+            await pages.aclose()
+
+    async def _pages(self, plan: Plan) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """Pages in order; with no limit, the next page is fetched while one is consumed."""
+        spec = self.spec
+        wanted = None if spec.limit is None else spec.offset + spec.limit
+        request = dict(plan.request)
+        # Without a filter every evaluated item is returned: ask for just what is needed.
+        if wanted is not None and not plan.filtered:
+            request["Limit"] = wanted
+        seen = 0
+        pending: asyncio.Future[dict[str, Any]] | None = None
+        try:
+            response = await self._send(plan, request)
+            while True:
+                items = response.get("Items", [])
+                seen += len(items)
+                lek = response.get("LastEvaluatedKey")
+                if lek is not None and (wanted is None or seen < wanted):
+                    request = {**request, "ExclusiveStartKey": lek}
+                    if "Limit" in request and wanted is not None:
+                        request["Limit"] = wanted - seen
+                    if wanted is None:
+                        pending = asyncio.ensure_future(self._send(plan, request))
+                else:
+                    lek = None
+                yield items
+                if lek is None:
+                    return
+                if pending is not None:
+                    response, pending = await pending, None
+                else:
+                    response = await self._send(plan, request)
+        finally:
+            if pending is not None:
+                _discard(pending)
+
+    async def _parallel(self, plan: Plan) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """Pages of every segment as they arrive; memory is bounded by the queue."""
+        segments = self.spec.segments
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=segments)
+
+        async def worker(segment: int) -> None:
+            request = {**plan.request, "Segment": segment}
+            try:
+                while True:
+                    response = await self._send(plan, request)
+                    await queue.put(("items", response.get("Items", [])))
+                    lek = response.get("LastEvaluatedKey")
+                    if lek is None:
+                        break
+                    request = {**request, "ExclusiveStartKey": lek}
+            except Exception as exc:  # handed to the consumer, which raises it
+                await queue.put(("error", exc))
+            else:
+                await queue.put(("done", None))
+
+        tasks = [asyncio.ensure_future(worker(segment)) for segment in range(segments)]
+        try:
+            finished = 0
+            while finished < segments:
+                kind, payload = await queue.get()
+                if kind == "items":
+                    yield payload
+                elif kind == "done":
+                    finished += 1
+                else:
+                    raise payload
+        finally:
+            for task in tasks:
+                _discard(task)
+
+    async def _send(self, plan: Plan, request: dict[str, Any]) -> dict[str, Any]:
+        return await self._repo.database.transport.call(plan.operation, request)
+
+    def _start_key(self, plan: Plan, cursor: str) -> dict[str, Any]:
+        with self._context():
+            key = query.decode_cursor(
+                cursor, plan.fingerprint, self._repo.database.cursor_secret, plan.key_names
+            )
+            if plan.partition is not None:
+                name, value = plan.partition
+                if key.get(name) != value:
+                    raise InvalidCursor("the cursor points outside this query's partition")
+            return key
+
+    def _decode(self, raw: dict[str, Any], plan: Plan) -> Any:
+        mapper = self._repo.mapper
+        if self.spec.as_dicts:
+            return mapper.decode_fields(raw)
+        try:
+            return mapper.decode(raw)
+        except ConversionError as exc:
+            if self.spec.projection:
+                exc.message += "; the projection may leave it out: or read dicts with .as_dicts()"
+            key = {name: raw[name] for name in plan.key_names if name in raw}
+            exc.add_context(table=plan.table, operation=plan.operation, key=readable_key(key))
+            raise
+
+
+class Query(_Reader[T]):
+    """A query (or, if allowed, a scan) of one mapped class; get one from
+    ``repo.query()`` or ``repo.where(...)``.
+
+    Conditions given to `where` choose the table or index: an equality on a
+    partition key is required, a sort key condition is used when it can be, and
+    the rest becomes a filter. ``explain()`` shows the choice.
+
+    Example:
+        ```python
+        books = await (
+            repo.where("category", "=", "books")
+            .where(attr("price") < 20)
+            .order(descending=True)
+            .limit(10)
+            .all()
+        )
+        ```
+    """
+
+    __slots__ = ()
+
+    def where(self, *args: Any) -> Query[T]:
+        """Add a condition (ANDed with the others): ``where(attr("price") < 20)`` or
+        ``where("price", "<", 20)``."""
+        condition = _condition(args, "where")
+        return self._with(conditions=(*self.spec.conditions, condition))
+
+    def order(self, *, descending: bool = False) -> Query[T]:
+        """Sort-key order: ascending (the default) or descending."""
+        return self._with(descending=bool(descending))
+
+    def allow_scan(self, enabled: bool = True) -> Query[T]:
+        """Scan the whole table when no table or index fits the conditions."""
+        return self._with(allow_scan=bool(enabled))
+
+    def as_dicts(self) -> Query[dict[str, Any]]:
+        """Return dicts of the fields read (by Python name) instead of objects."""
+        return Query(self._repo, attrs.evolve(self.spec, as_dicts=True))
+
+
+class Scan(_Reader[T]):
+    """A scan of a whole table or index; get one from ``repo.scan()``.
+
+    Conditions are filters: every item is read (and paid for). With
+    ``segments(n)`` the scan runs as `n` parallel segments and yields items as
+    they arrive, in no particular order.
+    """
+
+    __slots__ = ()
+
+    def where(self, *args: Any) -> Scan[T]:
+        """Same as `filter`: a scan has no key conditions."""
+        return self.filter(*args)
+
+    def segments(self, count: int) -> Scan[T]:
+        """Run as `count` parallel segments (1 to 1,000,000)."""
+        if _count(count, "segments", 1) > 1_000_000:
+            raise ValidationError(f"segments must be at most 1,000,000, got {count}")
+        return self._with(segments=count)
+
+    def as_dicts(self) -> Scan[dict[str, Any]]:
+        """Return dicts of the fields read (by Python name) instead of objects."""
+        return Scan(self._repo, attrs.evolve(self.spec, as_dicts=True))

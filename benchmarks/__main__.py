@@ -1,6 +1,7 @@
 """``python -m benchmarks``: run the benchmarks and print a table of ratios."""
 
-from benchmarks.marshalling import main
+from benchmarks import expressions, marshalling
 
 if __name__ == "__main__":
-    main()
+    marshalling.main()
+    expressions.main()

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import statistics
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,6 +20,7 @@ import attrs
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 import dynamorm_async
+from benchmarks._harness import run
 from dynamorm_async import Mapper
 
 
@@ -115,35 +114,13 @@ def _cases() -> dict[str, dict[str, Callable[[], Any]]]:
     }
 
 
-def _time(fn: Callable[[], Any], budget: float = 0.02) -> float:
-    """Seconds per call, measured over about `budget` seconds."""
-    loops = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= budget:
-            return elapsed / loops
-        loops *= 2
-
-
 def main(rounds: int = 15) -> None:
     """Run every case, interleaved round by round, and print medians and ratios."""
     print(
         f"dynamorm_async {dynamorm_async.__version__}, Python {sys.version.split()[0]}, "
         f"{platform.machine()}, {rounds} interleaved rounds, medians"
     )
-    print(f"{'case':<24} {'implementation':<24} {'µs/call':>10} {'ratio':>8}")
-    for case, impls in _cases().items():
-        samples: dict[str, list[float]] = {name: [] for name in impls}
-        for _ in range(rounds):
-            for name, fn in impls.items():
-                samples[name].append(_time(fn))
-        ours = statistics.median(samples["dynamorm_async"])
-        for name, values in samples.items():
-            median = statistics.median(values)
-            print(f"{case:<24} {name:<24} {median * 1e6:>10.1f} {median / ours:>7.2f}x")
+    run(_cases(), "dynamorm_async", rounds)
 
 
 if __name__ == "__main__":

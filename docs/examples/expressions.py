@@ -15,6 +15,9 @@ from dynamorm_async import (
     MappingError,
     ValidationError,
     attr,
+    if_not_exists,
+    size,
+    where,
 )
 from dynamorm_async.expressions import Params
 from dynamorm_async.testing import LOCAL_CREDENTIALS, local_dynamodb
@@ -69,6 +72,9 @@ async def main() -> None:
     print("and:", show(live_and_cheap))
     print("or, not:", show((attr("stock") <= 0) | ~attr("discount").exists()))
     print("paths:", show(attr("size.width").between(10, 20) & (attr("history[0]") != 0)))
+    print("size, type:", show((size("tags") > 1) & attr("name").attribute_type("S")))
+    # The string form builds the same conditions.
+    assert show(where("price", "between", 5, 10)) == show(attr("price").between(5, 10))
 
     # A condition has no truth value: `and`, `or`, `not` and chained comparisons
     # would silently drop part of it, so they raise TypeError.
@@ -114,6 +120,8 @@ async def main() -> None:
             attr("size.height") > 30,
             attr("history", 1) == 32,
             attr("discount").not_exists(),
+            size("history") == 2,
+            where("status", "in", ["live", "draft"]),
         ]
         for check in checks:
             await repo.put(lamp, condition=check)
@@ -149,6 +157,19 @@ async def main() -> None:
         p = await repo.update("p1", set={"tags": frozenset()})
         assert p is not None
         assert p.tags == frozenset()
+
+        # Values computed by DynamoDB from the stored item, in the same request.
+        p = await repo.update(
+            "p1",
+            set={
+                "price": attr("price") - 5,
+                "discount": if_not_exists("discount", 0) + 3,
+                "history": attr("history").append([40]),
+            },
+        )
+        assert p is not None
+        assert (p.price, p.discount, p.history) == (20, 3, [36, 40])
+        print("computed:", p)
 
         # Mistakes in an update are caught before sending.
         await expect(ValidationError, repo.update("p1", set={"id": "p2"}))  # a key field

@@ -8,6 +8,7 @@ converters (`register_converter`) go on both.
 
 from __future__ import annotations
 
+import contextlib
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, cast
@@ -43,6 +44,8 @@ class TypeRegistry:
         self.fast = make_converter(detailed_validation=False)
         self.detailed = make_converter(detailed_validation=True)
         self.stored_as: dict[Any, Any] = {}
+        # Expressions encode one value at a time: remember each type's hook.
+        self._encoders: dict[Any, Callable[[Any], Any]] = {}
 
     def register_converter(
         self,
@@ -84,6 +87,7 @@ class TypeRegistry:
                 cls, _compose_decode(cls, decode, inner_decode, stored_as)
             )
         self.stored_as[cls] = stored_as
+        self._encoders.clear()
 
     def scalar_type(self, tp: Any) -> str | None:
         """The key type (``"S"``, ``"N"``, ``"B"``) `tp` is stored as, or ``None``."""
@@ -92,7 +96,15 @@ class TypeRegistry:
     def encode_value(self, value: Any, tp: Any) -> dict[str, Any] | None:
         """One value as an AttributeValue, converted as type `tp` (``None``: store nothing)."""
         try:
-            encoded: dict[str, Any] | None = unstructure_hook(self.fast, tp)(value)
+            try:
+                hook = self._encoders.get(tp)
+            except TypeError:  # an unhashable type form: look it up every time
+                hook = None
+            if hook is None:
+                hook = unstructure_hook(self.fast, tp)
+                with contextlib.suppress(TypeError):
+                    self._encoders[tp] = hook
+            encoded: dict[str, Any] | None = hook(value)
         except ConversionError:
             raise
         except Exception as exc:

@@ -53,45 +53,35 @@ class _Recorder(Params):
 
 
 class _Template:
-    __slots__ = ("constants", "names", "parts", "slots")
+    """The text as a format string: ``{0}``... are names, then values, then constants."""
+
+    __slots__ = ("constants", "format", "names", "slots")
 
     def __init__(self, text: str, recorder: _Recorder) -> None:
         self.names = recorder.name_list
         self.slots = recorder.slots
         self.constants = recorder.constants
-        pieces = _MARK.split(text)
-        # [literal, kind, index, literal, kind, index, ..., literal]
-        self.parts: list[tuple[str, int] | str] = [
-            piece if position % 3 == 0 else (piece, int(pieces[position + 1]))
-            for position, piece in enumerate(pieces)
-            if position % 3 != 2
-        ]
+        offsets = {"N": 0, "V": len(self.names), "C": len(self.names) + len(self.slots)}
+        # Our expression syntax has no braces, so the literal text needs no escaping.
+        self.format = _MARK.sub(
+            lambda m: "{" + str(offsets[m.group(1)] + int(m.group(2))) + "}", text
+        ).format
 
     def fill(self, values: list[Any], resolver: Resolver, params: Params) -> str:
-        if len(values) != len(self.slots):  # pragma: no cover - shape() and slot_values() disagree
-            raise AssertionError("a condition's slot_values() does not match its shape()")
-        # Allocate in the order a fresh compile would: names, then values, then constants
-        # are independent counters, and each keeps its own order.
-        names = [params.name(n) for n in self.names]
-        encoded = [
-            params.encoded(label, value, tp, resolver)
-            for (label, tp), value in zip(self.slots, values, strict=True)
-        ]
-        constants = [params.value(av) for av in self.constants]
-        out: list[str] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-            else:
-                kind, index = part
-                out.append(
-                    names[index]
-                    if kind == "N"
-                    else encoded[index]
-                    if kind == "V"
-                    else constants[index]
-                )
-        return "".join(out)
+        """The text with placeholders allocated in `params` for these values.
+
+        Names, values and constants are allocated in the order a fresh compile
+        would: they are independent counters, and each keeps its own order.
+        """
+        name, encoded, value = params.name, params.encoded, params.value
+        return self.format(
+            *[name(n) for n in self.names],
+            *[
+                encoded(label, v, tp, resolver)
+                for (label, tp), v in zip(self.slots, values, strict=True)
+            ],
+            *[value(av) for av in self.constants],
+        )
 
 
 class CacheInfo:
@@ -115,17 +105,21 @@ def cache_info(resolver: Resolver) -> CacheInfo:
     """The cache statistics of `resolver` (a new, empty record if it has none)."""
     try:
         return _caches.setdefault(resolver, CacheInfo())
-    except TypeError:  # not weak-referenceable: nothing is cached for it
+    except TypeError:  # not weak-referenceable: nothing is kept for it
         return CacheInfo()
 
 
 def compile_cached(condition: Condition, resolver: Resolver, params: Params) -> str:
     """`condition.emit(resolver, params)`, replaying a template of its shape if known."""
-    info = cache_info(resolver)
     try:
-        shape = condition.shape()
+        info = _caches.get(resolver) or _caches.setdefault(resolver, CacheInfo())
+    except TypeError:  # not weak-referenceable: compile directly
+        return condition.emit(resolver, params)
+    values: list[Any] = []
+    shape = condition.shape(values)
+    try:
         template = info.templates.get(shape)
-    except TypeError:  # an unhashable value kind: compile directly
+    except TypeError:  # an unhashable value type in the shape: compile directly
         return condition.emit(resolver, params)
     if template is None:
         info.misses += 1
@@ -136,4 +130,4 @@ def compile_cached(condition: Condition, resolver: Resolver, params: Params) -> 
         info.templates[shape] = template
     else:
         info.hits += 1
-    return template.fill(list(condition.slot_values()), resolver, params)
+    return template.fill(values, resolver, params)

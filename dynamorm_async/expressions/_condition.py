@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from dynamorm_async.errors import ValidationError
+from dynamorm_async.expressions._cache import compile_cached
 from dynamorm_async.expressions._params import Params, Resolver
 from dynamorm_async.expressions._path import parse_path
 
@@ -268,21 +269,25 @@ class Condition:
         The text of a structurally identical condition (same paths and operators,
         other values) compiled before with the same resolver is reused.
         """
-        from dynamorm_async.expressions._cache import compile_cached
-
         return compile_cached(self, resolver, params)
 
     def emit(self, resolver: Resolver, params: Params) -> str:
         """Compile without the cache (the reference the cache replays)."""
         raise NotImplementedError
 
-    def shape(self) -> Hashable:
-        """The structure of the condition with its values left out: the cache key."""
-        raise NotImplementedError
+    def shape(self, values: list[Any] | None = None) -> Hashable:
+        """The structure of the condition with its values left out (the cache key);
+        the values are appended to `values` in the order `emit` encodes them."""
+        return self._shape_into([] if values is None else values)
 
     def slot_values(self) -> Iterator[Any]:
         """The values the condition encodes, in the order `emit` encodes them."""
-        return iter(())
+        values: list[Any] = []
+        self._shape_into(values)
+        return iter(values)
+
+    def _shape_into(self, values: list[Any]) -> Hashable:
+        raise NotImplementedError
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The elements of every path the condition reads."""
@@ -335,13 +340,17 @@ def _check_left(instance: Any, _: Any, value: Any) -> None:
         )
 
 
-def _kind(value: Any) -> Hashable:
-    """What of a value shapes the compiled text: None, another operand, or a value."""
-    if value is None:
-        return None
+def _kind(value: Any, values: list[Any]) -> Hashable:
+    """What of a value shapes the compiled text: another operand, or a value (None
+    included: it compiles differently, but only where the operator says so)."""
     if isinstance(value, _Operand):
-        return (type(value).__name__, value.elements)
-    return "value"
+        return _left(value)
+    values.append(value)
+    return value is None
+
+
+def _left(operand: _Operand) -> Hashable:
+    return (type(operand) is Size, operand.elements)
 
 
 def _value(path: _Operand, value: Any, resolver: Resolver, params: Params) -> tuple[str, str]:
@@ -357,10 +366,6 @@ def _value(path: _Operand, value: Any, resolver: Resolver, params: Params) -> tu
 
 def _operand_paths(*values: Any) -> Iterator[tuple[str | int, ...]]:
     return (v.elements for v in values if isinstance(v, _Operand))
-
-
-def _plain(*values: Any) -> Iterator[Any]:
-    return (v for v in values if not isinstance(v, _Operand))
 
 
 @attrs.frozen(eq=False)
@@ -391,13 +396,9 @@ class Compare(Condition):
         path_text, value = _value(self.path, self.value, resolver, params)
         return f"{path_text} {self.op} {value}"
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """Operator, path and the kind of value."""
-        return ("cmp", type(self.path).__name__, self.path.elements, self.op, _kind(self.value))
-
-    def slot_values(self) -> Iterator[Any]:
-        """The compared value (unless it is a path)."""
-        return _plain(self.value)
+        return ("cmp", _left(self.path), self.op, _kind(self.value, values))
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The path, and the compared path if any."""
@@ -426,19 +427,9 @@ class Between(Condition):
         _, high = _value(self.path, self.high, resolver, params)
         return f"{path_text} BETWEEN {low} AND {high}"
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The path and the kinds of the bounds."""
-        return (
-            "between",
-            type(self.path).__name__,
-            self.path.elements,
-            _kind(self.low),
-            _kind(self.high),
-        )
-
-    def slot_values(self) -> Iterator[Any]:
-        """The bounds."""
-        return _plain(self.low, self.high)
+        return ("between", _left(self.path), _kind(self.low, values), _kind(self.high, values))
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The path (and bounds that are paths)."""
@@ -465,13 +456,9 @@ class In(Condition):
         chunks = [placeholders[i : i + 100] for i in range(0, len(placeholders), 100)]
         return " OR ".join(f"{path_text} IN ({', '.join(chunk)})" for chunk in chunks)
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The path and the kind of each value."""
-        return ("in", type(self.path).__name__, self.path.elements, tuple(map(_kind, self.values)))
-
-    def slot_values(self) -> Iterator[Any]:
-        """The candidate values."""
-        return _plain(*self.values)
+        return ("in", _left(self.path), tuple([_kind(v, values) for v in self.values]))
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The path (and values that are paths)."""
@@ -495,7 +482,7 @@ class Exists(Condition):
         name = "attribute_exists" if self.present else "attribute_not_exists"
         return f"{name}({path_text})"
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The path and which test."""
         return ("exists", self.path.elements, self.present)
 
@@ -518,7 +505,7 @@ class AttributeType(Condition):
         path_text, _ = self.path.compile(resolver, params)
         return f"attribute_type({path_text}, {params.value({'S': self.type_code})})"
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The path and the type code (a constant of the text)."""
         return ("type", self.path.elements, self.type_code)
 
@@ -553,13 +540,10 @@ class Function(Condition):
             )
         return f"{self.name}({path_text}, {placeholder})"
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The function, path and the value's type (it picks the encoding)."""
+        values.append(self.value)
         return ("fn", self.name, self.path.elements, type(self.value))
-
-    def slot_values(self) -> Iterator[Any]:
-        """The prefix or element."""
-        return iter((self.value,))
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The path."""
@@ -576,10 +560,6 @@ def _element_type(tp: Any, value: Any) -> Any:
 @attrs.frozen(eq=False)
 class _Group(Condition):
     conditions: tuple[Condition, ...]
-
-    def slot_values(self) -> Iterator[Any]:
-        """The values of every child, in order."""
-        return (v for c in self.conditions for v in c.slot_values())
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The paths of every child."""
@@ -598,9 +578,9 @@ class And(_Group):
             return self.conditions[0].emit(resolver, params)
         return " AND ".join(_operand(c, _AND, resolver, params) for c in self.conditions)
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The children's shapes."""
-        return ("and", tuple(c.shape() for c in self.conditions))
+        return ("and", tuple([c._shape_into(values) for c in self.conditions]))
 
     def precedence(self) -> int:
         """AND (or the only child's precedence)."""
@@ -619,9 +599,9 @@ class Or(_Group):
             return self.conditions[0].emit(resolver, params)
         return " OR ".join(_operand(c, _OR, resolver, params) for c in self.conditions)
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The children's shapes."""
-        return ("or", tuple(c.shape() for c in self.conditions))
+        return ("or", tuple([c._shape_into(values) for c in self.conditions]))
 
     def precedence(self) -> int:
         """OR (or the only child's precedence)."""
@@ -640,13 +620,9 @@ class Not(Condition):
         # here is never redundant.
         return f"NOT ({self.condition.emit(resolver, params)})"
 
-    def shape(self) -> Hashable:
+    def _shape_into(self, values: list[Any]) -> Hashable:
         """The child's shape."""
-        return ("not", self.condition.shape())
-
-    def slot_values(self) -> Iterator[Any]:
-        """The child's values."""
-        return self.condition.slot_values()
+        return ("not", self.condition._shape_into(values))
 
     def paths(self) -> Iterator[tuple[str | int, ...]]:
         """The child's paths."""

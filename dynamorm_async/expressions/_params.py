@@ -71,8 +71,13 @@ class Params:
 
     def value(self, av: dict[str, Any]) -> str:
         """The ``:v`` placeholder of an AttributeValue."""
-        key = _hashable(av)
-        placeholder = self._by_value.get(key) if key is not None else None
+        # Scalars (S, N, B, BOOL, NULL) are de-duplicated; sets, lists and maps are
+        # unhashable and get a placeholder each.
+        key: Any = tuple(av.items())
+        try:
+            placeholder = self._by_value.get(key)
+        except TypeError:
+            key = placeholder = None
         if placeholder is None:
             placeholder = f":v{len(self.values)}"
             if key is not None:
@@ -100,15 +105,6 @@ class Params:
         if self.values:
             fields["ExpressionAttributeValues"] = self.values
         return fields
-
-
-def _hashable(av: dict[str, Any]) -> Any:
-    if len(av) != 1:
-        return None
-    ((tag, value),) = av.items()
-    if isinstance(value, (str, bytes, bool)):
-        return (tag, value)
-    return None
 
 
 def check_length(kind: str, expression: str) -> str:

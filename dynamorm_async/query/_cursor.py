@@ -35,20 +35,16 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"$b": _b64(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+def _bytes(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return {"$b": _b64(bytes(value))}
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")  # pragma: no cover
 
 
 def fingerprint(request: Mapping[str, Any]) -> bytes:
     """What binds a cursor to its query: everything but the start key and page size."""
     stable = {k: v for k, v in request.items() if k not in ("ExclusiveStartKey", "Limit", "Select")}
-    text = json.dumps(_jsonable(stable), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(stable, sort_keys=True, separators=(",", ":"), default=_bytes)
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable
+import weakref
+from collections.abc import Hashable, Iterable
 from typing import Any, Literal
 
 import attrs
 
 from dynamorm_async.convert import decode_any
-from dynamorm_async.errors import NoIndexForQuery, ValidationError
+from dynamorm_async.errors import NoIndexForQuery, ValidationError, error_context
 from dynamorm_async.expressions import (
     And,
     Between,
@@ -145,16 +146,38 @@ def _key_test(condition: Condition) -> tuple[str, str] | None:
 
 @attrs.frozen
 class _Fit:
+    """How a target serves a query, by positions in the query's conjuncts, so that it
+    applies to any query of the same shape (see `_choices`)."""
+
     target: _Target
-    key_condition: Condition | None  # None for a scan
-    filter: Condition | None
-    sort_constrained: bool
+    #: Conjuncts forming the key condition: the partition equality, then the sort
+    #: key's condition, or its ">=" and "<=" to merge into BETWEEN. Empty for a scan.
+    key_positions: tuple[int, ...]
+    #: Conjuncts that become the filter (the query's filters are always added).
+    filter_positions: tuple[int, ...]
     covers: bool
     notes: tuple[str, ...] = ()
+
+    @property
+    def sort_constrained(self) -> bool:
+        return len(self.key_positions) > 1
 
     def rank(self) -> tuple[int, int, int, int]:
         kind = self.target.kind
         return (int(self.sort_constrained), int(self.covers), _KIND_RANK[kind], -self.target.order)
+
+    def conditions(
+        self, conjuncts: list[Condition], filters: tuple[Condition, ...]
+    ) -> tuple[Condition | None, Condition | None]:
+        """The key condition and the filter, from this query's conjuncts and filters."""
+        key_parts = [conjuncts[i] for i in self.key_positions]
+        if len(key_parts) == 3:  # ">=" and "<=" on the sort key: one BETWEEN
+            low, high = key_parts[1], key_parts[2]
+            assert isinstance(low, Compare)
+            assert isinstance(high, Compare)
+            key_parts[1:] = [Between(low.path, low.value, high.value)]
+        rest = [conjuncts[i] for i in self.filter_positions]
+        return _and(key_parts), _and([*rest, *filters])
 
 
 def _needed(mapper: Mapper[Any], spec: QuerySpec) -> set[str] | None:
@@ -213,8 +236,10 @@ def _fit(
     pk, sk = target.partition_key, target.sort_key
     if spec.consistent and target.kind == "GSI":
         return "a global index does not support consistent reads"
-    on_pk = [c for c in conjuncts if pk in _fields(c)]
-    equalities = [c for c in on_pk if _key_test(c) == (pk, "=") and _fields(c) == {pk}]
+    fields = [_fields(c) for c in conjuncts]
+    tests = [_key_test(c) for c in conjuncts]
+    on_pk = [i for i, f in enumerate(fields) if pk in f]
+    equalities = [i for i in on_pk if tests[i] == (pk, "=") and fields[i] == {pk}]
     if not equalities:
         return f"it needs an equality condition (=) on its partition key {pk!r}"
     if len(on_pk) > 1:
@@ -222,18 +247,16 @@ def _fit(
             f"there are {len(on_pk)} conditions on its partition key {pk!r}; a query takes "
             "exactly one equality, and cannot filter on its key attributes"
         )
-    key_parts: list[Condition] = [equalities[0]]
-    on_sk = [c for c in conjuncts if sk is not None and sk in _fields(c)]
+    key_positions = [equalities[0]]
+    on_sk = [i for i, f in enumerate(fields) if sk is not None and sk in f]
     if on_sk:
-        usable = [c for c in on_sk if (_key_test(c) or ("", ""))[0] == sk and _fields(c) == {sk}]
-        ops = sorted((_key_test(c) or ("", ""))[1] for c in usable)
+        usable = [i for i in on_sk if (tests[i] or ("", ""))[0] == sk and fields[i] == {sk}]
+        ops = sorted((tests[i] or ("", ""))[1] for i in usable)
         if len(on_sk) == 1 and usable:
-            key_parts.append(usable[0])
+            key_positions.append(usable[0])
         elif len(on_sk) == 2 and len(usable) == 2 and ops == ["<=", ">="]:
-            low, high = sorted(usable, key=lambda c: (_key_test(c) or ("", ""))[1] == "<=")
-            assert isinstance(low, Compare)
-            assert isinstance(high, Compare)
-            key_parts.append(Between(low.path, low.value, high.value))
+            # ">=" first, then "<=": the bounds of the BETWEEN they become
+            key_positions += sorted(usable, key=lambda i: (tests[i] or ("", ""))[1] == "<=")
         else:
             return (
                 f"the conditions on its sort key {sk!r} are not one key condition "
@@ -244,20 +267,12 @@ def _fit(
     on_keys = filter_fields & set(target.keys)
     if on_keys:
         return f"the filter reads its key attribute {sorted(on_keys)[0]!r} (DynamoDB refuses that)"
-    rest = [c for c in conjuncts if c not in on_pk and c not in on_sk]
-    filters = [*rest, *spec.filters]
-    all_filter_fields = filter_fields.union(*(_fields(c) for c in rest))
+    rest = tuple(i for i in range(len(conjuncts)) if i not in on_pk and i not in on_sk)
+    all_filter_fields = filter_fields.union(*(fields[i] for i in rest))
     covers, reason, notes = _coverage(target, mapper, spec, all_filter_fields)
     if reason is not None:
         return reason
-    return _Fit(
-        target,
-        _and(key_parts),
-        _and(filters),
-        sort_constrained=len(key_parts) > 1,
-        covers=covers,
-        notes=notes,
-    )
+    return _Fit(target, tuple(key_positions), rest, covers=covers, notes=notes)
 
 
 def _and(conditions: list[Condition]) -> Condition | None:
@@ -266,13 +281,8 @@ def _and(conditions: list[Condition]) -> Condition | None:
     return conditions[0] if len(conditions) == 1 else And(tuple(conditions))
 
 
-def _describe(fit: _Fit) -> str:
-    assert fit.key_condition is not None
-    tests = [
-        f"{field} {op}"
-        for c in _conjuncts([fit.key_condition])
-        for field, op in [_key_test(c) or ("?", "?")]
-    ]
+def _describe(fit: _Fit, conjuncts: list[Condition]) -> str:
+    tests = [" ".join(_key_test(conjuncts[i]) or ("?", "?")) for i in fit.key_positions]
     text = "key condition on " + " and ".join(tests)
     return "; ".join([text, *fit.notes])
 
@@ -350,10 +360,14 @@ class Plan:
     key_names: frozenset[str]
     #: The stored partition key name and value a Query reads (its cursors must stay in it).
     partition: tuple[str, dict[str, Any]] | None
-    fingerprint: bytes
     spec: QuerySpec
     #: Whether the request has a FilterExpression (pages may then hold fewer items).
     filtered: bool
+
+    @property
+    def fingerprint(self) -> bytes:
+        """What binds a cursor to this plan (computed when a cursor is made or read)."""
+        return fingerprint(self.request)
 
     def explain(self, item_size: int | None = None) -> Explain:
         """The plan for reading: expressions, placeholders, the choice and its cost.
@@ -410,8 +424,44 @@ def _check_spec(mapper: Mapper[Any], spec: QuerySpec) -> None:
             )
 
 
+@attrs.frozen
+class _Choice:
+    """What planning decided for a query shape: the operation, the fit, the verdicts."""
+
+    operation: Literal["Query", "Scan"]
+    fit: _Fit
+    considered: tuple[tuple[str, str], ...]
+
+
+#: Per mapper: query shape -> choice. The choice depends only on the shape (paths,
+#: operators, kinds of values, options), never on the values.
+_choices: weakref.WeakKeyDictionary[Mapper[Any], dict[Hashable, _Choice]] = (
+    weakref.WeakKeyDictionary()
+)
+MAX_PLANS = 512
+
+
+def _shape(spec: QuerySpec, conjuncts: list[Condition]) -> Hashable:
+    ignored: list[Any] = []
+    return (
+        tuple([c.shape(ignored) for c in conjuncts]),
+        tuple([c.shape(ignored) for c in spec.filters]),
+        tuple([p.elements for p in spec.projection]),
+        spec.index,
+        spec.descending,
+        spec.consistent,
+        spec.allow_scan,
+        spec.as_dicts,
+        spec.scan,
+        spec.segments,
+    )
+
+
 def plan(mapper: Mapper[Any], spec: QuerySpec, table: str) -> Plan:
     """Choose the table or index for `spec` and build the request; nothing is sent.
+
+    The choice is remembered per mapper for the query's shape, so a query that
+    differs only in its values (another customer, another date) is only compiled.
 
     Raises:
         NoIndexForQuery: nothing can serve the conditions and no scan was allowed,
@@ -419,15 +469,34 @@ def plan(mapper: Mapper[Any], spec: QuerySpec, table: str) -> Plan:
         ValidationError: an unknown index, a projection the class cannot be built
             from, a descending scan.
     """
+    conjuncts = _conjuncts(spec.conditions)
+    cache = _choices.get(mapper)
+    if cache is None:
+        cache = _choices.setdefault(mapper, {})
+    try:
+        shape: Hashable = _shape(spec, conjuncts)
+        choice = cache.get(shape)
+    except TypeError:  # an unhashable value type: plan without the cache
+        shape, choice = None, None
+    if choice is None:
+        with error_context(table=table, operation="Scan" if spec.scan else "Query"):
+            choice = _choose(mapper, spec, conjuncts)
+        if shape is not None:
+            if len(cache) >= MAX_PLANS:
+                cache.clear()
+            cache[shape] = choice
+    return _build(mapper, spec, table, choice, conjuncts)
+
+
+def _choose(mapper: Mapper[Any], spec: QuerySpec, conjuncts: list[Condition]) -> _Choice:
     _check_spec(mapper, spec)
     targets = _targets(mapper)
     if spec.index is not None:
         targets = [t for t in targets if t.name == spec.index]
     else:
         targets = [t for t in targets if t.kind == "table" or not spec.scan]
-    conjuncts = _conjuncts(spec.conditions)
     if spec.scan:
-        return _scan_plan(mapper, spec, table, targets[0], conjuncts, ())
+        return _scan_choice(mapper, spec, targets[0], conjuncts, ())
 
     fits: list[_Fit] = []
     rejected: list[tuple[str, str]] = []
@@ -441,7 +510,7 @@ def plan(mapper: Mapper[Any], spec: QuerySpec, table: str) -> Plan:
         summary = "".join(f"\n  {name}: {reason}" for name, reason in rejected)
         if spec.allow_scan and spec.index is None:
             considered = tuple((n, f"rejected: {r}") for n, r in rejected)
-            return _scan_plan(mapper, spec, table, _targets(mapper)[0], conjuncts, considered)
+            return _scan_choice(mapper, spec, _targets(mapper)[0], conjuncts, considered)
         if spec.index is not None:
             message = f"index {spec.index!r} cannot serve this query: {rejected[0][1]}"
         else:
@@ -450,29 +519,28 @@ def plan(mapper: Mapper[Any], spec: QuerySpec, table: str) -> Plan:
                 "Add an equality condition on a partition key, or allow a full table scan "
                 "with allow_scan=True."
             )
-        raise NoIndexForQuery(message, rejected=tuple(rejected), table=table, operation="Query")
+        raise NoIndexForQuery(message, rejected=tuple(rejected))
     best = max(fits, key=_Fit.rank)
     verdicts = [
         (
             fit.target.name,
-            ("chosen: " if fit is best else "usable, ranked lower: ") + _describe(fit),
+            ("chosen: " if fit is best else "usable, ranked lower: ") + _describe(fit, conjuncts),
         )
         for fit in fits
     ]
     verdicts += [(name, f"rejected: {reason}") for name, reason in rejected]
     order = [t.name for t in _targets(mapper)]
     verdicts.sort(key=lambda entry: order.index(entry[0]))
-    return _build(mapper, spec, table, "Query", best, tuple(verdicts))
+    return _Choice("Query", best, tuple(verdicts))
 
 
-def _scan_plan(
+def _scan_choice(
     mapper: Mapper[Any],
     spec: QuerySpec,
-    table: str,
     target: _Target,
     conjuncts: list[Condition],
     considered: tuple[tuple[str, str], ...],
-) -> Plan:
+) -> _Choice:
     if spec.descending:
         raise ValidationError("a scan returns items in no particular order: it has no descending")
     if spec.consistent and target.kind == "GSI":
@@ -484,46 +552,45 @@ def _scan_plan(
         raise NoIndexForQuery(
             f"index {target.name!r} cannot serve this scan: {reason}",
             rejected=((target.name, reason),),
-            table=table,
-            operation="Scan",
         )
-    fit = _Fit(target, None, _and(filters), sort_constrained=False, covers=covers, notes=notes)
+    fit = _Fit(target, (), tuple(range(len(conjuncts))), covers=covers, notes=notes)
     where = "the whole table" if target.kind == "table" else f"the whole index {target.name!r}"
     if considered:  # a fallback: say so first, then why nothing fitted
         chosen = ("scan", f"chosen: {where}, as no table or index fits (allow_scan=True)")
     else:
         chosen = (target.name, f"chosen: scan of {where}")
-    return _build(mapper, spec, table, "Scan", fit, (chosen, *considered))
+    return _Choice("Scan", fit, (chosen, *considered))
 
 
 def _build(
     mapper: Mapper[Any],
     spec: QuerySpec,
     table: str,
-    operation: Literal["Query", "Scan"],
-    fit: _Fit,
-    considered: tuple[tuple[str, str], ...],
+    choice: _Choice,
+    conjuncts: list[Condition],
 ) -> Plan:
+    fit = choice.fit
     target = fit.target
+    key_condition, filter_condition = fit.conditions(conjuncts, spec.filters)
     params = Params()
     request: dict[str, Any] = {"TableName": table}
     if target.index is not None:
         request["IndexName"] = target.index
     partition: tuple[str, dict[str, Any]] | None = None
-    if fit.key_condition is not None:
+    if key_condition is not None:
         request["KeyConditionExpression"] = check_length(
-            "KeyConditionExpression", fit.key_condition.compile(mapper, params)
+            "KeyConditionExpression", key_condition.compile(mapper, params)
         )
-        equality = _conjuncts([fit.key_condition])[0]
+        equality = conjuncts[fit.key_positions[0]]
         assert isinstance(equality, Compare)
         stored = mapper.stored_name(target.partition_key)
         partition = (
             stored,
             mapper.encode_value(equality.value, mapper.field_types[target.partition_key]) or {},
         )
-    if fit.filter is not None:
+    if filter_condition is not None:
         request["FilterExpression"] = check_length(
-            "FilterExpression", fit.filter.compile(mapper, params)
+            "FilterExpression", filter_condition.compile(mapper, params)
         )
     if spec.projection:
         request["ProjectionExpression"] = projection_expression(mapper, spec.projection, params)
@@ -534,18 +601,17 @@ def _build(
     if spec.consistent:
         request["ConsistentRead"] = True
     request.update(params.request_fields())
-    if operation == "Scan" and spec.segments > 1:
+    if choice.operation == "Scan" and spec.segments > 1:
         request["TotalSegments"] = spec.segments
     key_names = frozenset(mapper.stored_name(name) for name in {*mapper.key_fields, *target.keys})
     return Plan(
-        operation=operation,
+        operation=choice.operation,
         table=table,
         index=target.index,
         request=request,
-        considered=considered,
+        considered=choice.considered,
         key_names=key_names,
         partition=partition,
-        fingerprint=fingerprint(request),
         spec=spec,
-        filtered=fit.filter is not None,
+        filtered=filter_condition is not None,
     )

@@ -30,7 +30,7 @@ from dynamorm_async.errors import (
     error_context,
     readable_key,
 )
-from dynamorm_async.expressions import Condition, Path, PathLike, where
+from dynamorm_async.expressions import Condition, Path, PathLike, Size, where
 from dynamorm_async.query import Explain, Plan, QuerySpec
 
 if sys.version_info >= (3, 11):
@@ -61,7 +61,7 @@ class Page(Generic[T_co]):
 def _condition(args: tuple[Any, ...], method: str) -> Condition:
     if len(args) == 1 and isinstance(args[0], Condition):
         return args[0]
-    if len(args) >= 2 and isinstance(args[0], (str, Path)) and isinstance(args[1], str):
+    if len(args) >= 2 and isinstance(args[0], (str, Path, Size)) and isinstance(args[1], str):
         return where(args[0], args[1], *args[2:])
     raise ValidationError(
         f"{method}() takes a condition (attr('price') < 20) or the string form "

@@ -25,19 +25,20 @@ __all__ = ["CacheInfo", "cache_info", "compile_cached"]
 #: Shapes kept per resolver; past it the cache starts over (shapes are few in practice).
 MAX_SHAPES = 1024
 
-_MARK = re.compile("\x00([NVC])(\\d+)\x00")
+_MARK = re.compile("\x00([NV])(\\d+)\x00")
 
 
 class _Recorder(Params):
     """Hands out markers instead of placeholders and records what they stand for."""
 
-    __slots__ = ("constants", "name_list", "slots")
+    __slots__ = ("name_list", "slots")
 
     def __init__(self) -> None:
         super().__init__()
         self.name_list: list[str] = []
-        self.slots: list[tuple[object, Any]] = []
-        self.constants: list[dict[str, Any]] = []
+        # Values to encode (label, type) and constants (an AttributeValue), in call
+        # order: both take ":v" placeholders from one counter.
+        self.slots: list[tuple[object, Any] | dict[str, Any]] = []
 
     def name(self, name: str) -> str:
         self.name_list.append(name)
@@ -48,20 +49,19 @@ class _Recorder(Params):
         return f"\x00V{len(self.slots) - 1}\x00"
 
     def value(self, av: dict[str, Any]) -> str:
-        self.constants.append(av)
-        return f"\x00C{len(self.constants) - 1}\x00"
+        self.slots.append(av)
+        return f"\x00V{len(self.slots) - 1}\x00"
 
 
 class _Template:
-    """The text as a format string: ``{0}``... are names, then values, then constants."""
+    """The text as a format string: ``{0}``... are names, then values."""
 
-    __slots__ = ("constants", "format", "names", "slots")
+    __slots__ = ("format", "names", "slots")
 
     def __init__(self, text: str, recorder: _Recorder) -> None:
         self.names = recorder.name_list
         self.slots = recorder.slots
-        self.constants = recorder.constants
-        offsets = {"N": 0, "V": len(self.names), "C": len(self.names) + len(self.slots)}
+        offsets = {"N": 0, "V": len(self.names)}
         # Our expression syntax has no braces, so the literal text needs no escaping.
         self.format = _MARK.sub(
             lambda m: "{" + str(offsets[m.group(1)] + int(m.group(2))) + "}", text
@@ -70,18 +70,18 @@ class _Template:
     def fill(self, values: list[Any], resolver: Resolver, params: Params) -> str:
         """The text with placeholders allocated in `params` for these values.
 
-        Names, values and constants are allocated in the order a fresh compile
-        would: they are independent counters, and each keeps its own order.
+        Names and values are allocated in the order a fresh compile would: they are
+        independent counters, and each keeps its own order.
         """
         name, encoded, value = params.name, params.encoded, params.value
-        return self.format(
-            *[name(n) for n in self.names],
-            *[
-                encoded(label, v, tp, resolver)
-                for (label, tp), v in zip(self.slots, values, strict=True)
-            ],
-            *[value(av) for av in self.constants],
-        )
+        given = iter(values)
+        placeholders = [
+            value(slot)
+            if isinstance(slot, dict)
+            else encoded(slot[0], next(given), slot[1], resolver)
+            for slot in self.slots
+        ]
+        return self.format(*[name(n) for n in self.names], *placeholders)
 
 
 class CacheInfo:

@@ -656,7 +656,7 @@ _WHERE_WORDS = (
 )
 
 
-def where(path: Path | str, op: str, *operands: Any) -> Condition:
+def where(path: Path | Size | str, op: str, *operands: Any) -> Condition:
     """A condition from the roadmap's string form.
 
     Operators: ``= != < <= > >=`` (also ``==`` and ``<>``), ``between`` (two values,
@@ -669,7 +669,7 @@ def where(path: Path | str, op: str, *operands: Any) -> Condition:
         >>> where("price", "between", 5, 10)
         Between(path=attr('price'), low=5, high=10)
     """
-    target = _as_path(path)
+    target: _Operand = path if isinstance(path, Size) else _as_path(path)
     if not isinstance(op, str):
         raise ValidationError(f"where() takes an operator string, not {op!r}")
     word = op.strip().lower()
@@ -693,6 +693,8 @@ def where(path: Path | str, op: str, *operands: Any) -> Condition:
             )
         return target.between(*bounds)
     if word == "in":
+        if not operands:
+            raise ValidationError(f"where({str(target)!r}, 'in', ...) needs at least one value")
         if (
             len(operands) == 1
             and not isinstance(operands[0], (str, bytes))
@@ -700,10 +702,13 @@ def where(path: Path | str, op: str, *operands: Any) -> Condition:
         ):
             return target.is_in(operands[0])
         return target.is_in(operands)
+    if not isinstance(target, Path):
+        raise ValidationError(f"size() takes comparisons, between and in, not {op!r}")
     if word in ("begins_with", "contains", "attribute_type"):
         arity(1)
         method = getattr(target, word)
-        return method(operands[0])  # type: ignore[no-any-return]
+        built: Condition = method(operands[0])
+        return built
     if word in ("exists", "not_exists"):
         arity(0)
         return target.exists() if word == "exists" else target.not_exists()

@@ -78,6 +78,13 @@ class Arithmetic:
 
     def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
         """The SET value text for `target`, whose type is `tp`."""
+        for operand in (self.left, self.right):
+            if not isinstance(operand, (Path, IfNotExists, Arithmetic)):
+                encoded = None if operand is None else encode_for(target, operand, tp, resolver)
+                if encoded is not None and "N" not in encoded:
+                    raise ValidationError(
+                        f"SET {target} = {self!r}: + and - work on numbers, not {operand!r}"
+                    )
         left = _operand_text(self.left, target, tp, resolver, params)
         right = _operand_text(self.right, target, tp, resolver, params)
         return f"{left} {self.op} {right}"
@@ -93,8 +100,14 @@ class IfNotExists:
     def __add__(self, value: Any) -> Arithmetic:
         return Arithmetic(self, "+", value)
 
+    def __radd__(self, value: Any) -> Arithmetic:
+        return Arithmetic(value, "+", self)
+
     def __sub__(self, value: Any) -> Arithmetic:
         return Arithmetic(self, "-", value)
+
+    def __rsub__(self, value: Any) -> Arithmetic:
+        return Arithmetic(value, "-", self)
 
     def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
         """The SET value text for `target`, whose type is `tp`."""
@@ -145,7 +158,11 @@ def list_append(first: Any, second: Any) -> ListAppend:
 
 
 def _pairs_key(pairs: tuple[tuple[Path, Any], ...]) -> tuple[Any, ...]:
-    return tuple((path.elements, value) for path, value in pairs)
+    # A path value compares by its elements (its == builds a condition).
+    return tuple(
+        (path.elements, ("path", value.elements) if isinstance(value, Path) else value)
+        for path, value in pairs
+    )
 
 
 def _paths_key(paths: tuple[Path, ...]) -> tuple[Any, ...]:

@@ -32,7 +32,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url: only the canonical spelling of some bytes is accepted, so an
+    edited character can never decode to the same cursor."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _bytes(value: Any) -> Any:
@@ -90,7 +95,7 @@ def decode_cursor(
             if tag_ not in _KEY_TAGS or not isinstance(value, str):
                 raise ValueError(name)
             key[name] = {tag_: _unb64(value) if tag_ == "B" else value}
-    except (ValueError, TypeError, AttributeError, binascii.Error) as exc:
+    except (ValueError, TypeError, AttributeError, RecursionError, binascii.Error) as exc:
         raise InvalidCursor("the cursor's key is malformed") from exc
     if set(key) != key_names:
         raise InvalidCursor(

@@ -283,6 +283,8 @@ def _and(conditions: list[Condition]) -> Condition | None:
 
 def _describe(fit: _Fit, conjuncts: list[Condition]) -> str:
     tests = [" ".join(_key_test(conjuncts[i]) or ("?", "?")) for i in fit.key_positions]
+    if len(tests) == 3:  # ">=" and "<=" merged
+        tests[1:] = [f"{tests[1].split()[0]} between"]
     text = "key condition on " + " and ".join(tests)
     return "; ".join([text, *fit.notes])
 
@@ -492,7 +494,7 @@ def _choose(mapper: Mapper[Any], spec: QuerySpec, conjuncts: list[Condition]) ->
     _check_spec(mapper, spec)
     targets = _targets(mapper)
     if spec.index is not None:
-        targets = [t for t in targets if t.name == spec.index]
+        targets = [t for t in targets if t.index == spec.index]
     else:
         targets = [t for t in targets if t.kind == "table" or not spec.scan]
     if spec.scan:
@@ -500,10 +502,12 @@ def _choose(mapper: Mapper[Any], spec: QuerySpec, conjuncts: list[Condition]) ->
 
     fits: list[_Fit] = []
     rejected: list[tuple[str, str]] = []
+    orders: list[int] = []  # of the rejected targets, to list verdicts in target order
     for target in targets:
         fit = _fit(target, mapper, spec, conjuncts)
         if isinstance(fit, str):
             rejected.append((target.name, fit))
+            orders.append(target.order)
         else:
             fits.append(fit)
     if not fits:
@@ -523,15 +527,18 @@ def _choose(mapper: Mapper[Any], spec: QuerySpec, conjuncts: list[Condition]) ->
     best = max(fits, key=_Fit.rank)
     verdicts = [
         (
+            fit.target.order,
             fit.target.name,
             ("chosen: " if fit is best else "usable, ranked lower: ") + _describe(fit, conjuncts),
         )
         for fit in fits
     ]
-    verdicts += [(name, f"rejected: {reason}") for name, reason in rejected]
-    order = [t.name for t in _targets(mapper)]
-    verdicts.sort(key=lambda entry: order.index(entry[0]))
-    return _Choice("Query", best, tuple(verdicts))
+    verdicts += [
+        (order, name, f"rejected: {reason}")
+        for order, (name, reason) in zip(orders, rejected, strict=True)
+    ]
+    verdicts.sort(key=lambda entry: entry[0])
+    return _Choice("Query", best, tuple((name, verdict) for _, name, verdict in verdicts))
 
 
 def _scan_choice(

@@ -94,6 +94,8 @@ def decode_cursor(
         for name, (tag_, value) in entries.items():
             if tag_ not in _KEY_TAGS or not isinstance(value, str):
                 raise ValueError(name)
+            if tag_ == "N":
+                float(value)  # a number's text, or ValueError
             key[name] = {tag_: _unb64(value) if tag_ == "B" else value}
     except (ValueError, TypeError, AttributeError, RecursionError, binascii.Error) as exc:
         raise InvalidCursor("the cursor's key is malformed") from exc

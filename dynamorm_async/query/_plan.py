@@ -251,6 +251,9 @@ def _fit(
     on_sk = [i for i, f in enumerate(fields) if sk is not None and sk in f]
     if on_sk:
         usable = [i for i in on_sk if (tests[i] or ("", ""))[0] == sk and fields[i] == {sk}]
+        if sk is not None and mapper.key_attributes.get(mapper.stored_name(sk)) == "N":
+            # begins_with works on strings and binary only
+            usable = [i for i in usable if (tests[i] or ("", ""))[1] != "begins_with"]
         ops = sorted((tests[i] or ("", ""))[1] for i in usable)
         if len(on_sk) == 1 and usable:
             key_positions.append(usable[0])

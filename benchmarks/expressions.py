@@ -66,9 +66,13 @@ def _cases() -> Cases:
     def ours_plan() -> object:
         n = next(counter)
         since = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=n)
-        return repo.where("status", "=", "open").where(attr("placed") >= since).filter(
-            attr("total") > n
-        ).plan().request
+        return (
+            repo.where("status", "=", "open")
+            .where(attr("placed") >= since)
+            .filter(attr("total") > n)
+            .plan()
+            .request
+        )
 
     def boto3_query() -> object:
         n = next(counter)

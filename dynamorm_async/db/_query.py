@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -73,6 +74,18 @@ def _count(value: Any, what: str, minimum: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ValidationError(f"{what} must be an int >= {minimum}, got {value!r}")
     return value
+
+
+def _same_key_value(left: dict[str, Any] | None, right: dict[str, Any]) -> bool:
+    """Equal key values; numbers by value ("1.50" and "1.5" are one partition)."""
+    if left is None or left.keys() != right.keys():
+        return False
+    if "N" in right:
+        try:
+            return Decimal(left["N"]) == Decimal(right["N"])
+        except ArithmeticError:
+            return False
+    return left == right
 
 
 def _discard(task: asyncio.Future[Any]) -> None:
@@ -228,6 +241,8 @@ class _Reader(Generic[T]):
                 operation=plan.operation,
             )
         size = self.spec.limit if size is None else _count(size, "page size", 1)
+        if size is not None and self.spec.limit is not None:
+            size = min(size, self.spec.limit)
         request = dict(plan.request)
         skip = self.spec.offset
         if cursor is not None:
@@ -236,14 +251,24 @@ class _Reader(Generic[T]):
         raw: list[dict[str, Any]] = []
         while True:
             if size is not None:
-                # Evaluate no more than is needed, so that the next cursor is exact.
-                request["Limit"] = size - len(raw) + skip
+                # Without a filter every item evaluated is returned: ask for just what
+                # is needed. With one, ask for a whole page each time, so that a
+                # selective filter does not cost a request per item; a response with
+                # more than the page needs is cut below.
+                need = size - len(raw) + skip
+                request["Limit"] = max(need, size) if plan.filtered else need
             response = await self._send(plan, request)
             items = response.get("Items", [])
             dropped = min(skip, len(items))
             skip -= dropped
-            raw.extend(items[dropped:])
+            kept = items[dropped:]
             lek = response.get("LastEvaluatedKey")
+            if size is not None and len(raw) + len(kept) > size:
+                raw.extend(kept[: size - len(raw)])
+                # The page ends inside the response: go on after its last item.
+                lek = {name: raw[-1][name] for name in plan.key_names if name in raw[-1]}
+                break
+            raw.extend(kept)
             if lek is None or (skip == 0 and (size is None or len(raw) >= size)):
                 break
             request["ExclusiveStartKey"] = lek
@@ -357,7 +382,7 @@ class _Reader(Generic[T]):
             )
             if plan.partition is not None:
                 name, value = plan.partition
-                if key.get(name) != value:
+                if not _same_key_value(key.get(name), value):
                     raise InvalidCursor("the cursor points outside this query's partition")
             return key
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -248,11 +250,11 @@ class Update:
         for path, value in self.set:
             path_text, tp = path.compile(resolver, params)
             if isinstance(value, (Path, Arithmetic, IfNotExists, ListAppend)):
-                computed = (
-                    value.compile(resolver, params)[0]
-                    if isinstance(value, Path)
-                    else value.compile_value(path, tp, resolver, params)
-                )
+                if isinstance(value, Path):
+                    computed, source_tp = value.compile(resolver, params)
+                    _check_copy(path, tp, value, source_tp)
+                else:
+                    computed = value.compile_value(path, tp, resolver, params)
                 sets.append(f"{path_text} = {computed}")
                 continue
             encoded = None if value is None else encode_for(path, value, tp, resolver)
@@ -291,6 +293,29 @@ class Update:
         if keyword == "DELETE" and "N" in encoded:
             raise ValidationError(f"DELETE {path} removes elements from a set; got a number")
         return f"{path_text} {params.value(encoded)}"
+
+
+def _declared(tp: Any) -> Any:
+    """A type without ``| None`` (a copied None is stored as the target would store it)."""
+    args = typing.get_args(tp)
+    if type(None) in args and (
+        typing.get_origin(tp) is typing.Union or isinstance(tp, types.UnionType)
+    ):
+        rest = tuple(a for a in args if a is not type(None))
+        return rest[0] if len(rest) == 1 else rest
+    return tp
+
+
+def _check_copy(target: Path, target_tp: Any, source: Path, source_tp: Any) -> None:
+    """Refuse copying an attribute into a field of another type: DynamoDB would store it,
+    and the item would no longer read back into its class."""
+    left, right = _declared(target_tp), _declared(source_tp)
+    if left is Any or right is Any or left == right:
+        return
+    raise ValidationError(
+        f"cannot set {target} ({getattr(left, '__name__', left)}) to {source} "
+        f"({getattr(right, '__name__', right)}): the types differ"
+    )
 
 
 def _check_no_overlap(update: Update) -> None:

@@ -603,7 +603,11 @@ def _build(
             "FilterExpression", filter_condition.compile(mapper, params)
         )
     if spec.projection:
-        request["ProjectionExpression"] = projection_expression(mapper, spec.projection, params)
+        # The index's keys too: a page cut inside a response resumes from an item's key.
+        index_keys = tuple(Path((k,)) for k in target.keys if k not in mapper.key_fields)
+        request["ProjectionExpression"] = projection_expression(
+            mapper, (*spec.projection, *index_keys), params
+        )
     elif target.kind == "LSI" and not fit.covers:
         request["Select"] = "ALL_ATTRIBUTES"  # fetch what the LSI leaves out
     if spec.descending:

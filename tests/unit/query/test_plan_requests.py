@@ -268,7 +268,9 @@ def test_req_select_all_attributes_only_for_a_local_index_that_does_not_cover(op
 
 def test_req_local_index_projection_outside_it_has_no_select():
     p = run(ORDERS, C1, index="lsi-created", projection=(attr("note"),))
-    assert p.request["ProjectionExpression"] == "#n0, #n1, #n2"
+    # table keys, the field, and the index's sort key (a page may resume from an item)
+    assert p.request["ProjectionExpression"] == "#n0, #n1, #n2, #n3"
+    assert p.request["ExpressionAttributeNames"]["#n3"] == "created"
     assert "Select" not in p.request
 
 
@@ -306,8 +308,14 @@ def test_req_scan_of_an_index_with_filters_and_projection():
         "TableName": TABLE,
         "IndexName": "gsi-status",
         "FilterExpression": "#n0 = :v0 AND #n1 = :v1",
-        "ProjectionExpression": "#n2, #n3, #n0",
-        "ExpressionAttributeNames": {"#n0": "note", "#n1": "st", "#n2": "pk", "#n3": "sk"},
+        "ProjectionExpression": "#n2, #n3, #n0, #n1, #n4",
+        "ExpressionAttributeNames": {
+            "#n0": "note",
+            "#n1": "st",
+            "#n2": "pk",
+            "#n3": "sk",
+            "#n4": "created",
+        },
         "ExpressionAttributeValues": {":v0": {"S": "n"}, ":v1": {"S": "s"}},
     }
 
@@ -418,7 +426,7 @@ def test_req_explain_fields():
     assert e.index == "lsi-created"
     assert e.key_condition == "#n0 = :v0 AND #n1 > :v1"
     assert e.filter == "#n2 = :v2 AND #n3 = :v3"
-    assert e.projection == "#n0, #n4, #n5"
+    assert e.projection == "#n0, #n4, #n5, #n1"  # the index's key last
     assert e.names == {
         "#n0": "pk",
         "#n1": "created",
@@ -497,7 +505,7 @@ def test_req_explain_str_of_an_index_query():
     assert lines[0] == f"Query on {TABLE!r} using index 'lsi-total'"
     assert "  key condition: #n0 = :v0 AND #n1 > :v1" in lines
     assert "  filter:        #n2 = :v2" in lines
-    assert "  projection:    #n0, #n3, #n2" in lines
+    assert "  projection:    #n0, #n3, #n2, #n1" in lines
     assert "  names:         #n0=pk, #n1=total, #n2=note, #n3=sk" in lines
     assert "  values:        :v0='c1', :v1=5, :v2='x'" in lines
     assert "  options:       consistent read, descending" in lines

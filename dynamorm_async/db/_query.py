@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -70,10 +71,8 @@ def _condition(args: tuple[Any, ...], method: str) -> Condition:
     )
 
 
-def _count(value: Any, what: str, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValidationError(f"{what} must be an int >= {minimum}, got {value!r}")
-    return value
+#: Segments of a parallel scan read at the same time (the others wait their turn).
+MAX_CONCURRENT_SEGMENTS = 32
 
 
 def _same_key_value(left: dict[str, Any] | None, right: dict[str, Any]) -> bool:
@@ -110,6 +109,20 @@ class _Reader(Generic[T]):
     def _with(self, **changes: Any) -> Self:
         return type(self)(self._repo, attrs.evolve(self.spec, **changes))
 
+    def _error(self, message: str) -> ValidationError:
+        operation = "Scan" if self.spec.scan else "Query"
+        return ValidationError(message, table=self._repo.table, operation=operation)
+
+    def _flag(self, value: object, what: str) -> bool:
+        if not isinstance(value, bool):
+            raise self._error(f"{what} takes True or False, not {value!r}")
+        return value
+
+    def _count(self, value: object, what: str, minimum: int) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self._error(f"{what} must be an int >= {minimum}, got {value!r}")
+        return value
+
     # --- building ---------------------------------------------------------------------
 
     def filter(self, *args: Any) -> Self:
@@ -129,16 +142,22 @@ class _Reader(Generic[T]):
         dicts with ``as_dicts()``.
         """
         flat: list[PathLike] = []
-        for path in paths:
-            flat.extend([path] if isinstance(path, (str, Path)) else path)
-        projected = query.projection_paths(self._repo.mapper, flat)
+        for path in cast("tuple[object, ...]", paths):  # checked: users pass anything
+            if isinstance(path, (str, Path)):
+                flat.append(path)
+            elif isinstance(path, Iterable) and not isinstance(path, (bytes, dict)):
+                flat.extend(cast("Iterable[PathLike]", path))
+            else:
+                raise self._error(f"project() takes field names or attr(...) paths, not {path!r}")
+        with self._context():
+            projected = query.projection_paths(self._repo.mapper, flat)
         if not projected:
-            raise ValidationError("project() needs at least one field")
+            raise self._error("project() needs at least one field")
         return self._with(projection=projected)
 
     def limit(self, count: int) -> Self:
         """Return at most `count` items in all (``first()`` is ``limit(1)``)."""
-        return self._with(limit=_count(count, "limit", 1))
+        return self._with(limit=self._count(count, "limit", 1))
 
     def offset(self, count: int) -> Self:
         """Skip the first `count` matching items.
@@ -146,15 +165,23 @@ class _Reader(Generic[T]):
         Emulated: the skipped items are read (and paid for) and dropped. Prefer
         cursors (``page(cursor=...)``) for deep pagination.
         """
-        return self._with(offset=_count(count, "offset", 0))
+        return self._with(offset=self._count(count, "offset", 0))
 
     def consistent(self, enabled: bool = True) -> Self:
         """Strongly consistent reads (twice the read units; not on a global index)."""
-        return self._with(consistent=bool(enabled))
+        return self._with(consistent=self._flag(enabled, "consistent()"))
 
     def index(self, name: str) -> Self:
         """Read from this index. For a query it is a hint that must fit the
         conditions: one that cannot serve them is an error, never a silent scan."""
+        indexes = self._repo.mapper.indexes
+        if not isinstance(cast(object, name), str) or name not in indexes:
+            close = difflib.get_close_matches(str(name), list(indexes), n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            known = ", ".join(map(repr, indexes)) or "none"
+            raise self._error(
+                f"{self._repo.mapper.cls.__name__} has no index {name!r} (its indexes: {known}){hint}"
+            )
         return self._with(index=name)
 
     # --- planning -------------------------------------------------------------------
@@ -172,6 +199,8 @@ class _Reader(Generic[T]):
 
         `item_size` (bytes) refines the estimate of read units per page.
         """
+        if item_size is not None:
+            self._count(item_size, "item_size", 1)
         return self.plan().explain(item_size)
 
     def _context(self) -> contextlib.AbstractContextManager[None]:
@@ -217,7 +246,13 @@ class _Reader(Generic[T]):
                     return total
                 request = {**request, "ExclusiveStartKey": lek}
 
-        totals = await asyncio.gather(*(count_segment(r) for r in segments))
+        tasks = [asyncio.ensure_future(count_segment(r)) for r in segments]
+        try:
+            totals = await asyncio.gather(*tasks)
+        finally:  # on an error or a cancellation, stop the other segments' reads
+            for task in tasks:
+                if not task.done():
+                    _discard(task)
         found = max(0, sum(totals) - spec.offset)
         return found if spec.limit is None else min(found, spec.limit)
 
@@ -240,14 +275,19 @@ class _Reader(Generic[T]):
                 table=plan.table,
                 operation=plan.operation,
             )
-        size = self.spec.limit if size is None else _count(size, "page size", 1)
-        if size is not None and self.spec.limit is not None:
-            size = min(size, self.spec.limit)
+        size = self.spec.limit if size is None else self._count(size, "page size", 1)
+        limit = self.spec.limit
         request = dict(plan.request)
         skip = self.spec.offset
+        before = 0  # items returned by the earlier pages (counted when there is a limit)
         if cursor is not None:
-            request["ExclusiveStartKey"] = self._start_key(plan, cursor)
+            request["ExclusiveStartKey"], returned = self._start_key(plan, cursor)
+            before = returned or 0
             skip = 0
+        if limit is not None and size is not None:
+            size = min(size, limit - before)
+            if size <= 0:  # the limit was reached on an earlier page
+                return Page([], None)
         raw: list[dict[str, Any]] = []
         while True:
             if size is not None:
@@ -273,9 +313,10 @@ class _Reader(Generic[T]):
                 break
             request["ExclusiveStartKey"] = lek
         next_cursor = None
-        if lek is not None:
+        returned = None if limit is None else before + len(raw)
+        if lek is not None and (limit is None or before + len(raw) < limit):
             next_cursor = query.encode_cursor(
-                lek, plan.fingerprint, self._repo.database.cursor_secret
+                lek, plan.fingerprint, self._repo.database.cursor_secret, returned
             )
         return Page([self._decode(item, plan) for item in raw], next_cursor)
 
@@ -338,21 +379,38 @@ class _Reader(Generic[T]):
                 _discard(pending)
 
     async def _parallel(self, plan: Plan) -> AsyncGenerator[list[dict[str, Any]], None]:
-        """Pages of every segment as they arrive; memory is bounded by the queue."""
-        segments = self.spec.segments
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=segments)
+        """Pages of every segment as they arrive.
+
+        At most `MAX_CONCURRENT_SEGMENTS` segments are read at once, and the queue
+        holds as many pages: memory is bounded by twice that many pages (1 MB each),
+        whatever the number of segments.
+        """
+        spec = self.spec
+        segments = spec.segments
+        concurrent = min(segments, MAX_CONCURRENT_SEGMENTS)
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=concurrent)
+        slots = asyncio.Semaphore(concurrent)
+        closing = False
+        first = dict(plan.request)
+        if spec.limit is not None and not plan.filtered:
+            first["Limit"] = spec.offset + spec.limit  # no segment needs more than that
 
         async def worker(segment: int) -> None:
-            request = {**plan.request, "Segment": segment}
+            request = {**first, "Segment": segment}
             try:
-                while True:
-                    response = await self._send(plan, request)
-                    await queue.put(("items", response.get("Items", [])))
-                    lek = response.get("LastEvaluatedKey")
-                    if lek is None:
-                        break
-                    request = {**request, "ExclusiveStartKey": lek}
-            except Exception as exc:  # handed to the consumer, which raises it
+                async with slots:
+                    while True:
+                        response = await self._send(plan, request)
+                        await queue.put(("items", response.get("Items", [])))
+                        lek = response.get("LastEvaluatedKey")
+                        if lek is None:
+                            break
+                        request = {**request, "ExclusiveStartKey": lek}
+            except BaseException as exc:
+                if closing:  # the consumer stopped and cancelled us
+                    raise
+                # Anything else, a stray cancellation included, reaches the consumer,
+                # which would otherwise wait for this segment for ever.
                 await queue.put(("error", exc))
             else:
                 await queue.put(("done", None))
@@ -369,22 +427,28 @@ class _Reader(Generic[T]):
                 else:
                     raise payload
         finally:
+            closing = True
             for task in tasks:
                 _discard(task)
 
     async def _send(self, plan: Plan, request: dict[str, Any]) -> dict[str, Any]:
         return await self._repo.database.transport.call(plan.operation, request)
 
-    def _start_key(self, plan: Plan, cursor: str) -> dict[str, Any]:
+    def _start_key(self, plan: Plan, cursor: str) -> tuple[dict[str, Any], int | None]:
+        """The start key in `cursor` and the items returned before it, checked."""
         with self._context():
-            key = query.decode_cursor(
+            key, returned = query.decode_page_cursor(
                 cursor, plan.fingerprint, self._repo.database.cursor_secret, plan.key_names
             )
+            types = self._repo.mapper.key_attributes
+            for name, av in key.items():
+                if types.get(name, next(iter(av))) not in av:
+                    raise InvalidCursor(f"the cursor's key {name!r} has the wrong type")
             if plan.partition is not None:
                 name, value = plan.partition
                 if not _same_key_value(key.get(name), value):
                     raise InvalidCursor("the cursor points outside this query's partition")
-            return key
+            return key, returned
 
     def _decode(self, raw: dict[str, Any], plan: Plan) -> Any:
         mapper = self._repo.mapper
@@ -430,11 +494,11 @@ class Query(_Reader[T]):
 
     def order(self, *, descending: bool = False) -> Query[T]:
         """Sort-key order: ascending (the default) or descending."""
-        return self._with(descending=bool(descending))
+        return self._with(descending=self._flag(descending, "order(descending=...)"))
 
     def allow_scan(self, enabled: bool = True) -> Query[T]:
         """Scan the whole table when no table or index fits the conditions."""
-        return self._with(allow_scan=bool(enabled))
+        return self._with(allow_scan=self._flag(enabled, "allow_scan()"))
 
     def as_dicts(self) -> Query[dict[str, Any]]:
         """Return dicts of the fields read (by Python name) instead of objects."""
@@ -457,8 +521,8 @@ class Scan(_Reader[T]):
 
     def segments(self, count: int) -> Scan[T]:
         """Run as `count` parallel segments (1 to 1,000,000)."""
-        if _count(count, "segments", 1) > 1_000_000:
-            raise ValidationError(f"segments must be at most 1,000,000, got {count}")
+        if self._count(count, "segments", 1) > 1_000_000:
+            raise self._error(f"segments must be at most 1,000,000, got {count}")
         return self._with(segments=count)
 
     def as_dicts(self) -> Scan[dict[str, Any]]:

@@ -264,7 +264,9 @@ class Repository(Generic[T]):
         The table or index is chosen from the conditions (see `Query.explain`); with
         `allow_scan`, conditions no table or index can serve scan the whole table.
         """
-        built: Query[T] = Query(self, QuerySpec(allow_scan=bool(allow_scan)))
+        built: Query[T] = Query(self, QuerySpec())
+        if allow_scan is not False:
+            built = built.allow_scan(allow_scan)
         for condition in conditions:
             built = built.where(condition)
         return built

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from dynamorm_async.errors import ValidationError
+from dynamorm_async.errors import DynamORMError, ValidationError
 from dynamorm_async.expressions._condition import Path, attr
 from dynamorm_async.expressions._params import Params, Resolver, check_length, encode_for
 
@@ -38,9 +38,14 @@ def _path(value: PathLike) -> Path:
 
 
 def _operand_text(operand: Any, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
-    """An operand of a SET value: a path, a function, or a value of the target's type."""
+    """An operand of a SET value: a path, a function, or a value of the target's type.
+
+    A path operand must hold the target's type, or the item would no longer read back.
+    """
     if isinstance(operand, Path):
-        return operand.compile(resolver, params)[0]
+        text, source_tp = operand.compile(resolver, params)
+        _check_copy(target, tp, operand, source_tp)
+        return text
     if isinstance(operand, (IfNotExists, ListAppend)):
         return operand.compile_value(target, tp, resolver, params)
     if isinstance(operand, Arithmetic):
@@ -80,6 +85,13 @@ class Arithmetic:
 
     def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
         """The SET value text for `target`, whose type is `tp`."""
+        if tp is not Any:
+            try:
+                numeric = "N" in (resolver.encode_value(0, tp) or {})
+            except DynamORMError:
+                numeric = False
+            if not numeric:
+                raise ValidationError(f"SET {target} = {self!r}: + and - need a number field")
         for operand in (self.left, self.right):
             if not isinstance(operand, (Path, IfNotExists, Arithmetic)):
                 encoded = None if operand is None else encode_for(target, operand, tp, resolver)
@@ -114,6 +126,7 @@ class IfNotExists:
     def compile_value(self, target: Path, tp: Any, resolver: Resolver, params: Params) -> str:
         """The SET value text for `target`, whose type is `tp`."""
         path_text, path_tp = self.path.compile(resolver, params)
+        _check_copy(target, tp, self.path, path_tp)
         default = _operand_text(self.default, self.path, path_tp, resolver, params)
         return f"if_not_exists({path_text}, {default})"
 
@@ -251,8 +264,7 @@ class Update:
             path_text, tp = path.compile(resolver, params)
             if isinstance(value, (Path, Arithmetic, IfNotExists, ListAppend)):
                 if isinstance(value, Path):
-                    computed, source_tp = value.compile(resolver, params)
-                    _check_copy(path, tp, value, source_tp)
+                    computed = _operand_text(value, path, tp, resolver, params)
                 else:
                     computed = value.compile_value(path, tp, resolver, params)
                 sets.append(f"{path_text} = {computed}")

@@ -1,6 +1,11 @@
 """Operations as data, query plans and cursors, turned into request payloads (layer 3)."""
 
-from dynamorm_async.query._cursor import decode_cursor, encode_cursor, fingerprint
+from dynamorm_async.query._cursor import (
+    decode_cursor,
+    decode_page_cursor,
+    encode_cursor,
+    fingerprint,
+)
 from dynamorm_async.query._operations import (
     DeleteOp,
     GetOp,
@@ -26,6 +31,7 @@ __all__ = [
     "ReturnValues",
     "UpdateOp",
     "decode_cursor",
+    "decode_page_cursor",
     "delete",
     "encode_cursor",
     "fingerprint",

@@ -15,16 +15,19 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from dynamorm_async.errors import InvalidCursor
 
-__all__ = ["decode_cursor", "encode_cursor", "fingerprint"]
+__all__ = ["decode_cursor", "decode_page_cursor", "encode_cursor", "fingerprint"]
 
 _UNSIGNED = b"dynamorm_async cursor: not a secret"
 _TAG_BYTES = 16
 _KEY_TAGS = ("S", "N", "B")
+# DynamoDB's number text: digits, an optional fraction and exponent; no NaN, no "_".
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?")
 
 
 def _b64(data: bytes) -> str:
@@ -58,13 +61,20 @@ def _tag(payload: bytes, bound_to: bytes, secret: bytes | None) -> bytes:
     return mac.digest()[:_TAG_BYTES]
 
 
-def encode_cursor(key: Mapping[str, Any], bound_to: bytes, secret: bytes | None) -> str:
-    """The cursor for LastEvaluatedKey `key` of the query with fingerprint `bound_to`."""
-    entries = {}
+def encode_cursor(
+    key: Mapping[str, Any], bound_to: bytes, secret: bytes | None, returned: int | None = None
+) -> str:
+    """The cursor for LastEvaluatedKey `key` of the query with fingerprint `bound_to`.
+
+    `returned` (how many items the query has returned so far) is carried when the
+    query has a limit, so that paging stops at it.
+    """
+    entries: dict[str, Any] = {}
     for name, av in key.items():
         ((tag, value),) = av.items()
         entries[name] = [tag, _b64(value) if tag == "B" else value]
-    payload = json.dumps(entries, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    body: Any = entries if returned is None else {"k": entries, "n": returned}
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return f"{_b64(payload)}.{_b64(_tag(payload, bound_to, secret))}"
 
 
@@ -76,6 +86,13 @@ def decode_cursor(
     `key_names` are the stored names the key must hold (the table's and the index's
     key attributes), so a structurally wrong key never reaches DynamoDB.
     """
+    return decode_page_cursor(cursor, bound_to, secret, key_names)[0]
+
+
+def decode_page_cursor(
+    cursor: object, bound_to: bytes, secret: bytes | None, key_names: frozenset[str]
+) -> tuple[dict[str, Any], int | None]:
+    """`decode_cursor`, and the count of items returned before it (or ``None``)."""
     if not isinstance(cursor, str) or cursor.count(".") != 1:
         raise InvalidCursor(f"not a cursor of this library: {str(cursor)[:60]!r}")
     body, tag = cursor.split(".")
@@ -89,13 +106,23 @@ def decode_cursor(
             "the cursor was altered, or it belongs to another query (or another secret)"
         )
     try:
-        entries = json.loads(payload)
+        decoded = json.loads(payload)
+        returned: int | None = None
+        entries = decoded
+        if (
+            isinstance(decoded, dict)
+            and set(decoded) == {"k", "n"}
+            and isinstance(decoded["k"], dict)
+        ):
+            entries, returned = decoded["k"], decoded["n"]
+            if not isinstance(returned, int) or isinstance(returned, bool) or returned < 0:
+                raise ValueError("n")
         key: dict[str, Any] = {}
         for name, (tag_, value) in entries.items():
             if tag_ not in _KEY_TAGS or not isinstance(value, str):
                 raise ValueError(name)
-            if tag_ == "N":
-                float(value)  # a number's text, or ValueError
+            if tag_ == "N" and _NUMBER.fullmatch(value) is None:
+                raise ValueError(name)
             key[name] = {tag_: _unb64(value) if tag_ == "B" else value}
     except (ValueError, TypeError, AttributeError, RecursionError, binascii.Error) as exc:
         raise InvalidCursor("the cursor's key is malformed") from exc
@@ -103,4 +130,4 @@ def decode_cursor(
         raise InvalidCursor(
             f"the cursor's key has attributes {sorted(key)}, this query's keys are {sorted(key_names)}"
         )
-    return key
+    return key, returned

@@ -377,9 +377,8 @@ class Plan:
     def explain(self, item_size: int | None = None) -> Explain:
         """The plan for reading: expressions, placeholders, the choice and its cost.
 
-        `item_size` (bytes) refines the read-unit estimate for a page of
-        ``limit``/``page(size=)`` items; without it the estimate is the bound for a
-        full 1 MB page.
+        `item_size` (bytes) refines the read-unit estimate for a page of ``limit``
+        items; without both, the estimate is the bound for a full 1 MB page.
         """
         request = self.request
         factor = 1.0 if request.get("ConsistentRead") else 0.5

@@ -139,8 +139,18 @@ async def test_page_without_size_is_the_limit(s1):
     q = s1.limit(50)
     first = await q.page()
     assert seqs(first.items) == list(range(50))
-    second = await q.page(cursor=first.next_cursor)
-    assert seqs(second.items) == list(range(50, 100))
+    assert first.next_cursor is None  # the limit is for all pages together
+
+
+async def test_limit_is_for_all_pages_together(s1):
+    q = s1.limit(10)
+    pages = await read_pages(q, 4)
+    assert [seqs(p.items) for p in pages] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert pages[-1].next_cursor is None
+    # With a filter and an offset too.
+    q = s1.filter(KEEP).offset(2).limit(9)
+    pages = await read_pages(q, 4)
+    assert [e for p in pages for e in p.items] == KEPT[2:11]
 
 
 async def test_page_without_size_or_limit_is_one_response(repo):
@@ -489,3 +499,18 @@ async def test_cursor_of_a_number_partition_key_in_its_stored_form(dynamorm_db):
     q = repo.where("sensor", "=", decimal.Decimal("2"))
     pages = await read_pages(q, 2)
     assert [seqs(p.items) for p in pages] == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.parametrize(
+    "seq",
+    [{"N": "nan"}, {"N": "1_0"}, {"N": " 5 "}, {"N": "1e999999"}, {"S": "5"}, {"B": b"5"}],
+    ids=["nan", "underscore", "padded", "huge-exponent", "string", "binary"],
+)
+async def test_an_unsigned_cursor_with_a_bad_key_value_is_refused_before_sending(
+    s1, shared_db, seq
+):
+    plan = s1.plan()
+    forged = query.encode_cursor({"stream": {"S": "s1"}, "seq": seq}, plan.fingerprint, None)
+    with sent_requests(shared_db) as sent, pytest.raises(InvalidCursor):
+        await s1.page(size=5, cursor=forged)
+    assert sent == []

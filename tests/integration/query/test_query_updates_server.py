@@ -113,8 +113,12 @@ async def test_chained_arithmetic_is_refused_before_sending(repo, dynamorm_db):
             await repo.update("c1", set={"n": attr("n") + 1 + 1})
         with pytest.raises(ConversionError):
             await repo.update("c1", set={"n": attr("n") + 1.5})  # n is an int
-        with pytest.raises(ConversionError):
+        with pytest.raises(ValidationError, match="need a number field"):
             await repo.update("c1", set={"name": attr("name") + 1})
+        with pytest.raises(ValidationError, match="types differ"):
+            await repo.update("c1", set={"n": if_not_exists("name", "x")})
+        with pytest.raises(ValidationError, match="need a number field"):
+            await repo.update("c1", set={"name": attr("n") + attr("n")})
     assert sent == []
 
 

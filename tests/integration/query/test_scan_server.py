@@ -292,3 +292,53 @@ async def test_scan_of_a_missing_table_raises_table_not_found(shared_db, segment
     with pytest.raises(TableNotFound):
         await asyncio.wait_for(repo.where("device", "=", "d01").all(), 10)
     assert await new_tasks_left(before) == set()
+
+
+# --- faults at our own transport layer (the requests still go to the server) ------------------
+
+
+@contextlib.contextmanager
+def failing_segment(db, segment: int, error: BaseException):
+    """Make the Database's transport raise `error` for one scan segment; count the calls."""
+    transport = db.transport
+    real = transport.call
+    calls: list[int | None] = []
+
+    async def call(operation, request, **kwargs):
+        calls.append(request.get("Segment"))
+        if request.get("Segment") == segment:
+            raise error
+        await asyncio.sleep(0.01)  # the other segments are still busy when it fails
+        # Small pages, so that every segment has many requests still to make.
+        return await real(operation, {**request, "Limit": 2}, **kwargs)
+
+    transport.call = call
+    try:
+        yield calls
+    finally:
+        del transport.call
+
+
+async def test_a_failing_segment_of_a_count_stops_the_others(repo, shared_db):
+    with failing_segment(shared_db, 0, ValidationError("boom")) as calls:
+        with pytest.raises(ValidationError, match="boom"):
+            await repo.scan(segments=3).count()
+        sent = len(calls)
+        await asyncio.sleep(0.3)
+        assert len(calls) == sent  # nothing more was sent after the error
+
+
+async def test_a_stray_cancellation_in_a_segment_surfaces_instead_of_hanging(repo, shared_db):
+    with (
+        failing_segment(shared_db, 1, asyncio.CancelledError()),
+        pytest.raises(asyncio.CancelledError),
+    ):
+        await asyncio.wait_for(repo.scan(segments=3).all(), timeout=10)
+
+
+async def test_a_parallel_scan_with_a_limit_asks_each_segment_for_no_more(repo, shared_db):
+    with sent_requests(shared_db) as sent:
+        first = await repo.scan(segments=4).first()
+    assert first is not None
+    assert sent
+    assert {params.get("Limit") for _, params in sent} == {1}

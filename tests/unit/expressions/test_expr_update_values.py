@@ -429,8 +429,11 @@ def test_mapper_if_not_exists_default_is_typed_by_its_own_path():
         {"#n0": "m", "#n1": "num"},
         {":v0": N(0), ":v1": N(1)},
     )
-    with pytest.raises(ConversionError):
+    # A path of another type than the target's is refused before its default is read.
+    with pytest.raises(ValidationError, match="types differ"):
         compile_update(COUNTERS, set={"n": if_not_exists("created", 5)})
+    with pytest.raises(ConversionError):
+        compile_update(COUNTERS, set={"updated": if_not_exists("created", 5)})
 
 
 def test_mapper_arithmetic_is_typed_by_the_target():

@@ -18,7 +18,15 @@ import pytest
 import pytest_asyncio
 from _query_helpers import new_tasks_left, seed, sent_requests
 
-from dynamorm_async import Database, InvalidCursor, Mapper, ValidationError, attr, query
+from dynamorm_async import (
+    ConversionError,
+    Database,
+    InvalidCursor,
+    Mapper,
+    ValidationError,
+    attr,
+    query,
+)
 from dynamorm_async.testing import LOCAL_CREDENTIALS
 from dynamorm_async.testing.pytest_plugin import open_test_database
 
@@ -514,3 +522,35 @@ async def test_an_unsigned_cursor_with_a_bad_key_value_is_refused_before_sending
     with sent_requests(shared_db) as sent, pytest.raises(InvalidCursor):
         await s1.page(size=5, cursor=forged)
     assert sent == []
+
+
+async def test_a_limit_beyond_one_response_reads_on_asking_for_the_rest(repo, shared_db):
+    # 40 items of 30 KB: a response holds at most 1 MB, so 38 items take two requests.
+    with sent_requests(shared_db) as sent:
+        items = await repo.where("stream", "=", "big").limit(38).all()
+    assert items == BIG[:38]
+    limits = [params.get("Limit") for _, params in sent]
+    assert len(limits) == 2
+    assert limits[0] == 38
+    assert 0 < limits[1] < 38  # only what the first response did not bring
+
+
+async def test_an_item_that_does_not_fit_the_class_names_table_operation_and_key(repo, shared_db):
+    table = shared_db.table_name(events)
+    await shared_db.client.put_item(
+        TableName=table,
+        Item={"stream": {"S": "bad"}, "seq": {"N": "1"}, "kind": {"N": "5"}},
+    )
+    try:
+        with pytest.raises(ConversionError) as info:
+            await repo.where("stream", "=", "bad").all()
+        assert info.value.table == table
+        assert info.value.operation == "Query"
+        assert info.value.key == {"stream": "bad", "seq": "1"}
+        # The same item read as dicts: what is there, by Python name.
+        rows = await repo.where("stream", "=", "bad").as_dicts().all()
+        assert rows == [{"stream": "bad", "seq": 1, "kind": 5}]
+    finally:
+        await shared_db.client.delete_item(
+            TableName=table, Key={"stream": {"S": "bad"}, "seq": {"N": "1"}}
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from dynamorm_async.errors import ValidationError
@@ -20,6 +21,17 @@ def parse_path(text: object) -> tuple[str | int, ...]:
     Raises `ValidationError` for anything else: empty names, a missing or extra dot,
     negative or non-numeric indexes.
     """
+    if isinstance(text, str):
+        return _parse(text)  # remembered: programs name the same few paths again and again
+    return _parse_uncached(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[str | int, ...]:
+    return _parse_uncached(text)
+
+
+def _parse_uncached(text: object) -> tuple[str | int, ...]:
     if isinstance(text, str) and text.startswith("["):
         raise ValidationError(f"invalid attribute path {text!r}: it must start with a name")
     if not isinstance(text, str) or _PATH.fullmatch(text) is None:

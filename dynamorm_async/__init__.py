@@ -25,8 +25,20 @@ Example:
 
 from dynamorm_async._version import __version__
 from dynamorm_async.convert import EpochSeconds, TypeRegistry, register_converter
-from dynamorm_async.db import Database, Page, Query, Repository, Scan, Schema
+from dynamorm_async.db import (
+    Database,
+    Page,
+    Query,
+    Repository,
+    Scan,
+    Schema,
+    Transaction,
+    UnitOfWork,
+)
 from dynamorm_async.errors import (
+    BatchGetError,
+    CancellationReason,
+    CircuitOpenError,
     ConditionFailed,
     ConversionError,
     DynamoDBError,
@@ -39,9 +51,12 @@ from dynamorm_async.errors import (
     NoIndexForQuery,
     TableNotFound,
     ThrottledError,
+    TransactionCanceled,
     TransportError,
+    UnitOfWorkError,
     ValidationError,
     VersionConflict,
+    WriteFailure,
 )
 from dynamorm_async.expressions import (
     Condition,
@@ -56,8 +71,13 @@ from dynamorm_async.expressions import (
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.query import Explain
 from dynamorm_async.specs import GlobalIndex, LocalIndex, Projection
+from dynamorm_async.transport import CircuitBreaker, RetryPolicy
 
 __all__ = [
+    "BatchGetError",
+    "CancellationReason",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConditionFailed",
     "Condition",
     "ConversionError",
@@ -80,15 +100,21 @@ __all__ = [
     "Projection",
     "Query",
     "Repository",
+    "RetryPolicy",
     "Scan",
     "Schema",
     "TableNotFound",
     "ThrottledError",
+    "Transaction",
+    "TransactionCanceled",
     "TransportError",
     "TypeRegistry",
+    "UnitOfWork",
+    "UnitOfWorkError",
     "Update",
     "ValidationError",
     "VersionConflict",
+    "WriteFailure",
     "__version__",
     "attr",
     "if_not_exists",

@@ -14,6 +14,10 @@ DynamORMError
 │   └── VersionConflict                the stored version differs from the loaded one
 ├── TableNotFound (LookupError)        the table does not exist
 ├── TransportError                     DynamoDB could not be reached, or the request not signed
+│   └── CircuitOpenError               the circuit breaker is open: the call was not made
+├── TransactionCanceled                a transaction was cancelled: nothing was written
+├── UnitOfWorkError                    some writes of a unit of work failed: the report says which
+├── BatchGetError                      some keys of a batch read were never returned
 └── DynamoDBError                      any other error DynamoDB returned, with its code
     └── ThrottledError                 DynamoDB throttled the request
 ```
@@ -30,6 +34,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = [
+    "BatchGetError",
+    "CancellationReason",
+    "CircuitOpenError",
     "ConditionFailed",
     "ConversionError",
     "DynamORMError",
@@ -43,9 +50,12 @@ __all__ = [
     "NoIndexForQuery",
     "TableNotFound",
     "ThrottledError",
+    "TransactionCanceled",
     "TransportError",
+    "UnitOfWorkError",
     "ValidationError",
     "VersionConflict",
+    "WriteFailure",
     "error_context",
     "readable_key",
 ]
@@ -254,7 +264,164 @@ class TableNotFound(DynamORMError, LookupError):
 
 class TransportError(DynamORMError):
     """DynamoDB could not be reached (connection, timeout) or the request not signed
-    (no credentials, no region); the request may or may not have been applied."""
+    (no credentials, no region); the request may or may not have been applied.
+
+    Attributes:
+        retryable: whether trying again may succeed (a connection or timeout error).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.retryable = retryable
+
+
+class CircuitOpenError(TransportError):
+    """Too many calls failed in a row: calls fail fast until the breaker's cool-down ends.
+
+    Attributes:
+        retry_after: seconds until the breaker lets a probe call through.
+    """
+
+    def __init__(self, message: str, *, retry_after: float = 0.0, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.retry_after = retry_after
+
+
+class CancellationReason:
+    """Why one action of a cancelled transaction failed (or ``"None"`` if it did not).
+
+    Attributes:
+        index: the action's position in the transaction.
+        code: DynamoDB's reason code (``"ConditionalCheckFailed"``, ``"TransactionConflict"``,
+            ``"None"``...).
+        message: DynamoDB's message, if any.
+        item: the item as stored, decoded into its class, for a failed condition.
+        operation: ``"Put"``, ``"Update"``, ``"Delete"`` or ``"ConditionCheck"``.
+        table: the action's table.
+        key: the action's key, readably.
+    """
+
+    __slots__ = ("code", "index", "item", "key", "message", "operation", "table")
+
+    def __init__(
+        self,
+        index: int,
+        code: str,
+        message: str = "",
+        item: Any = None,
+        *,
+        operation: str | None = None,
+        table: str | None = None,
+        key: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.index = index
+        self.code = code
+        self.message = message
+        self.item = item
+        self.operation = operation
+        self.table = table
+        self.key = dict(key) if key is not None else None
+
+    @property
+    def failed(self) -> bool:
+        """Whether this action is a cause of the cancellation."""
+        return self.code not in ("None", "")
+
+    def __repr__(self) -> str:
+        return (
+            f"CancellationReason(index={self.index}, code={self.code!r}, "
+            f"operation={self.operation!r}, table={self.table!r}, key={self.key!r})"
+        )
+
+
+class TransactionCanceled(DynamORMError):
+    """DynamoDB cancelled a transaction; none of its actions were applied.
+
+    Attributes:
+        reasons: one `CancellationReason` per action, in the order they were added.
+    """
+
+    def __init__(
+        self, message: str, *, reasons: tuple[CancellationReason, ...] = (), **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.reasons = reasons
+
+    @property
+    def failed(self) -> list[CancellationReason]:
+        """The reasons of the actions that caused the cancellation."""
+        return [r for r in self.reasons if r.failed]
+
+
+class WriteFailure:
+    """One write of a unit of work that was not done, and why.
+
+    Attributes:
+        operation: ``"PutItem"``, ``"DeleteItem"``, ``"UpdateItem"`` or ``"ConditionCheck"``.
+        table: the table's full name.
+        key: the item's key, readably.
+        error: the error that stopped it.
+        op: the operation itself: give the failures to ``UnitOfWork.retry`` to try again.
+    """
+
+    __slots__ = ("error", "key", "op", "operation", "table")
+
+    def __init__(
+        self, operation: str, table: str, key: Mapping[str, Any], error: BaseException, op: Any
+    ) -> None:
+        self.operation = operation
+        self.table = table
+        self.key = dict(key)
+        self.error = error
+        self.op = op
+
+    def __repr__(self) -> str:
+        return (
+            f"WriteFailure({self.operation}, table={self.table!r}, key={self.key!r}, "
+            f"error={type(self.error).__name__}: {self.error})"
+        )
+
+
+class UnitOfWorkError(DynamORMError):
+    """Some writes of a unit of work failed; all the others were applied.
+
+    Attributes:
+        failures: a `WriteFailure` per write that was not done (nothing is left out).
+        applied: how many writes were applied.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failures: tuple[WriteFailure, ...] = (),
+        applied: int = 0,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.failures = failures
+        self.applied = applied
+
+
+class BatchGetError(DynamORMError):
+    """Some keys of a batch read were still unprocessed when the retry budget ran out.
+
+    Attributes:
+        unprocessed: ``(table, key)`` for every key not read (keys shown readably).
+        found: what was read, as the call would have returned it (missing keys: None).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        unprocessed: tuple[tuple[str, dict[str, Any]], ...] = (),
+        found: Any = None,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.unprocessed = unprocessed
+        self.found = found
 
 
 class DynamoDBError(DynamORMError):

@@ -122,9 +122,9 @@ def test_every_module_has_all(module_name):
 
 
 def test_package_exports_are_the_same_objects_as_in_their_modules():
-    from dynamorm_async import convert, db, errors, expressions, mapping, query, specs
+    from dynamorm_async import convert, db, errors, expressions, mapping, query, specs, transport
 
-    sources = [errors, convert, db, expressions, mapping, query, specs]
+    sources = [errors, convert, db, expressions, mapping, query, specs, transport]
     for name in dynamorm_async.__all__:
         if name == "__version__":
             continue

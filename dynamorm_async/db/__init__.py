@@ -4,5 +4,17 @@ from dynamorm_async.db._database import Database
 from dynamorm_async.db._query import Page, Query, Scan
 from dynamorm_async.db._repository import Repository
 from dynamorm_async.db._tables import Schema, create_table_request
+from dynamorm_async.db._writes import State, Transaction, UnitOfWork
 
-__all__ = ["Database", "Page", "Query", "Repository", "Scan", "Schema", "create_table_request"]
+__all__ = [
+    "Database",
+    "Page",
+    "Query",
+    "Repository",
+    "Scan",
+    "Schema",
+    "State",
+    "Transaction",
+    "UnitOfWork",
+    "create_table_request",
+]

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from aiobotocore.session import AioSession
 
+from dynamorm_async.db import _batch
 from dynamorm_async.db._repository import Repository
 from dynamorm_async.db._tables import Schema
+from dynamorm_async.db._writes import Transaction, UnitOfWork
 from dynamorm_async.errors import MappingError, ValidationError
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.specs import valid_name
-from dynamorm_async.transport import ClientConfig, Transport
+from dynamorm_async.transport import CircuitBreaker, ClientConfig, RetryPolicy, Transport
 
 __all__ = ["Database"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Database:
@@ -44,11 +47,15 @@ class Database:
         table_name_template: str = "{table}",
         table_name_vars: Mapping[str, str] | None = None,
         cursor_secret: str | bytes | None = None,
+        retry_policy: RetryPolicy | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
         session: AioSession | None = None,
     ) -> None:
         self.config = config
         self.cursor_secret = _secret(cursor_secret)
-        self.transport = Transport(config, session)
+        self.transport = Transport(
+            config, session, retry_policy=retry_policy, breaker=circuit_breaker
+        )
         self.table_name_template = table_name_template
         self.table_name_vars = dict(table_name_vars or {})
         _check_template(table_name_template, self.table_name_vars)
@@ -78,6 +85,8 @@ class Database:
         read_timeout: float = 30.0,
         max_attempts: int = 3,
         cursor_secret: str | bytes | None = None,
+        retry_policy: RetryPolicy | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
         session: AioSession | None = None,
     ) -> Database:
         """A `Database` to open with ``async with``.
@@ -98,10 +107,15 @@ class Database:
             max_pool_connections: the size of the HTTP connection pool.
             connect_timeout: seconds to wait for a connection.
             read_timeout: seconds to wait for a response.
-            max_attempts: attempts per call made by botocore's retry logic.
+            max_attempts: tries per call (the first included) of the default retry
+                policy; pass `retry_policy` for more control.
             cursor_secret: a key to sign page cursors with (HMAC-SHA256), so that a
                 client cannot forge or alter one; use the same secret on every
                 instance of the application. Without it a cursor is only checksummed.
+            retry_policy: how every call is retried (`RetryPolicy`: exponential backoff
+                with full jitter; its ``retries`` and ``gave_up`` count what happened).
+            circuit_breaker: a `CircuitBreaker` to fail fast while DynamoDB keeps
+                failing (none by default); its ``state`` says where it stands.
             session: an aiobotocore session to create the client from.
         """
         config = ClientConfig(
@@ -122,6 +136,8 @@ class Database:
             table_name_template=table_name_template,
             table_name_vars=table_name_vars,
             cursor_secret=cursor_secret,
+            retry_policy=retry_policy,
+            circuit_breaker=circuit_breaker,
             session=session,
         )
 
@@ -204,6 +220,90 @@ class Database:
                 "db.repository(mapper) to choose one"
             )
         return self.repository(found[0])
+
+    # --- several items at once -------------------------------------------------------
+
+    def unit_of_work(
+        self, *, concurrency: int = 8, attempts: int = 10, deadline: float | None = 60.0
+    ) -> UnitOfWork:
+        """A `UnitOfWork`: writes collected, then sent in batches on commit.
+
+        Args:
+            concurrency: requests in flight at once during the commit.
+            attempts: tries for a batch whose items DynamoDB leaves unprocessed.
+            deadline: seconds after which unprocessed items are not retried any more.
+        """
+        return UnitOfWork(self, concurrency=concurrency, attempts=attempts, deadline=deadline)
+
+    @overload
+    def transaction(self, fn: None = None, *, attempts: int = 5) -> Transaction: ...
+
+    @overload
+    def transaction(
+        self, fn: Callable[[Transaction], Awaitable[R]], *, attempts: int = 5
+    ) -> Awaitable[R]: ...
+
+    def transaction(
+        self, fn: Callable[[Transaction], Awaitable[R]] | None = None, *, attempts: int = 5
+    ) -> Transaction | Awaitable[R]:
+        """A `Transaction` (``async with db.transaction() as tx``), or, given `fn`, run
+        ``await fn(tx)`` and commit: ``await db.transaction(transfer)``.
+
+        `attempts` bounds the tries when other transactions conflict with this one.
+        """
+        if fn is None:
+            return Transaction(self, attempts=attempts)
+        return self._run_transaction(fn, attempts)
+
+    async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[R]], attempts: int) -> R:
+        async with Transaction(self, attempts=attempts) as tx:
+            return await fn(tx)
+
+    async def transact_get(self, targets: Iterable[tuple[Mapper[Any], Any]]) -> list[Any]:
+        """Read up to 100 items atomically (TransactGetItems): ``[(mapper, key), ...]``;
+        objects (or ``None`` for a missing item) in the same order."""
+        wanted = []
+        for entry in targets:
+            mapper, key = entry
+            repository = self.repository(mapper)
+            with repository._context("TransactGetItems", key):
+                wanted.append((repository, mapper.key(key)))
+        raws = await _batch.transact_get(self, wanted)
+        return [
+            None if raw is None else repository._decode(raw, key, projected=False)
+            for (repository, key), raw in zip(wanted, raws, strict=True)
+        ]
+
+    async def batch_get(
+        self, keys: Mapping[Mapper[Any], Iterable[Any]], *, consistent: bool = False
+    ) -> dict[Mapper[Any], list[Any]]:
+        """Read many items of several tables (BatchGetItem, 100 keys a request,
+        concurrently); per mapper, objects in key order, ``None`` for missing keys.
+
+        Raises:
+            BatchGetError: keys were still unprocessed when the retry budget ran out.
+        """
+        wanted: dict[Mapper[Any], list[tuple[Repository[Any], dict[str, Any]]]] = {}
+        for mapper, mapper_keys in keys.items():
+            repository = self.repository(mapper)
+            wanted[mapper] = []
+            for key in mapper_keys:
+                with repository._context("BatchGetItem", key):
+                    wanted[mapper].append((repository, mapper.key(key)))
+        found = await _batch.batch_get(
+            self, [w for group in wanted.values() for w in group], consistent=consistent
+        )
+        return {
+            mapper: [_found(repository, key, found) for repository, key in group]
+            for mapper, group in wanted.items()
+        }
+
+
+def _found(
+    repository: Repository[Any], key: dict[str, Any], found: dict[Any, dict[str, Any]]
+) -> Any:
+    raw = found.get(_batch.identity(repository.table, key))
+    return None if raw is None else repository._decode(raw, key, projected=False)
 
 
 def _secret(value: object) -> bytes | None:

@@ -256,6 +256,48 @@ class Repository(Generic[T]):
             response = await self._write("DeleteItem", op)
             return self._old(response, op.key) if return_old else None
 
+    # --- several items ------------------------------------------------------------------
+
+    @overload
+    async def batch_get(
+        self, keys: Iterable[Any], *, consistent: bool = False, as_dict: Literal[False] = False
+    ) -> list[T | None]: ...
+
+    @overload
+    async def batch_get(
+        self, keys: Iterable[Any], *, consistent: bool = False, as_dict: Literal[True]
+    ) -> dict[Any, T | None]: ...
+
+    async def batch_get(
+        self, keys: Iterable[Any], *, consistent: bool = False, as_dict: bool = False
+    ) -> list[T | None] | dict[Any, T | None]:
+        """Read many items by key (BatchGetItem, 100 keys a request, concurrently).
+
+        Returns the objects in key order with ``None`` for missing keys, or with
+        ``as_dict=True`` a dict from each key as given (a dict key as the tuple of its
+        values) to its object or ``None``.
+
+        Raises:
+            BatchGetError: keys were still unprocessed when the retry budget ran out.
+        """
+        given = list(keys)
+        found = await self.database.batch_get({self.mapper: given}, consistent=consistent)
+        items: list[T | None] = found[self.mapper]
+        if not as_dict:
+            return items
+        return {self._dict_key(key): item for key, item in zip(given, items, strict=True)}
+
+    def _dict_key(self, key: Any) -> Any:
+        if isinstance(key, (self.mapper.cls, Mapping)):
+            values = (
+                key
+                if isinstance(key, Mapping)
+                else {f: getattr(key, f) for f in self.mapper.key_fields}
+            )
+            parts = tuple(values[f] for f in self.mapper.key_fields)
+            return parts[0] if len(parts) == 1 else parts
+        return key
+
     # --- queries and scans -------------------------------------------------------------
 
     def query(self, *conditions: Condition, allow_scan: bool = False) -> Query[T]:

@@ -7,11 +7,14 @@ from dynamorm_async.query._cursor import (
     fingerprint,
 )
 from dynamorm_async.query._operations import (
+    CheckOp,
     DeleteOp,
     GetOp,
     PutOp,
     ReturnValues,
     UpdateOp,
+    WriteOp,
+    check,
     delete,
     get,
     projection_expression,
@@ -22,6 +25,7 @@ from dynamorm_async.query._operations import (
 from dynamorm_async.query._plan import Explain, Plan, QuerySpec, plan
 
 __all__ = [
+    "CheckOp",
     "DeleteOp",
     "Explain",
     "GetOp",
@@ -30,6 +34,8 @@ __all__ = [
     "QuerySpec",
     "ReturnValues",
     "UpdateOp",
+    "WriteOp",
+    "check",
     "decode_cursor",
     "decode_page_cursor",
     "delete",

@@ -29,11 +29,14 @@ from dynamorm_async.expressions import (
 from dynamorm_async.mapping import Mapper
 
 __all__ = [
+    "CheckOp",
     "DeleteOp",
     "GetOp",
     "PutOp",
     "ReturnValues",
     "UpdateOp",
+    "WriteOp",
+    "check",
     "delete",
     "get",
     "projection_expression",
@@ -139,6 +142,27 @@ class PutOp(_Write[T]):
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return _with_expressions(request, self.mapper, self.condition, Params())
 
+    @property
+    def batchable(self) -> bool:
+        """Whether BatchWriteItem can send it: no condition, no version, no return value."""
+        return self.condition is None and not self.return_old
+
+    def batch_request(self) -> dict[str, Any]:
+        """Its BatchWriteItem entry."""
+        return {"PutRequest": {"Item": self.item}}
+
+    def transact_item(self, table: str) -> dict[str, Any]:
+        """Its TransactWriteItems action."""
+        return {"Put": _transactable(self.request(table))}
+
+
+def _transactable(request: dict[str, Any]) -> dict[str, Any]:
+    # A transaction returns no values, only the item of a failed condition.
+    request.pop("ReturnValues", None)
+    if "ConditionExpression" in request:
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return request
+
 
 @attrs.frozen
 class UpdateOp(_Write[T]):
@@ -163,6 +187,12 @@ class UpdateOp(_Write[T]):
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return _with_expressions(request, self.mapper, self.condition, params)
 
+    batchable = False  # BatchWriteItem has no updates
+
+    def transact_item(self, table: str) -> dict[str, Any]:
+        """Its TransactWriteItems action."""
+        return {"Update": _transactable(self.request(table))}
+
 
 @attrs.frozen
 class DeleteOp(_Write[T]):
@@ -178,6 +208,39 @@ class DeleteOp(_Write[T]):
         if self.condition is not None:
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return _with_expressions(request, self.mapper, self.condition, Params())
+
+    @property
+    def batchable(self) -> bool:
+        """Whether BatchWriteItem can send it: no condition, no version, no return value."""
+        return self.condition is None and not self.return_old
+
+    def batch_request(self) -> dict[str, Any]:
+        """Its BatchWriteItem entry."""
+        return {"DeleteRequest": {"Key": self.key}}
+
+    def transact_item(self, table: str) -> dict[str, Any]:
+        """Its TransactWriteItems action."""
+        return {"Delete": _transactable(self.request(table))}
+
+
+@attrs.frozen
+class CheckOp(_Write[T]):
+    """A condition on an item that a transaction (or a unit of work) requires."""
+
+    batchable = False
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The ConditionCheck payload for `table`."""
+        request: dict[str, Any] = {"TableName": table, "Key": self.key}
+        return _with_expressions(request, self.mapper, self.condition, Params())
+
+    def transact_item(self, table: str) -> dict[str, Any]:
+        """Its TransactWriteItems action."""
+        return {"ConditionCheck": _transactable(self.request(table))}
+
+
+#: Every write operation.
+WriteOp = PutOp[Any] | UpdateOp[Any] | DeleteOp[Any] | CheckOp[Any]
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -368,6 +431,14 @@ def update(
         return_values=return_values,
         must_exist=must_exist,
     )
+
+
+def check(mapper: Mapper[T], key: Any, condition: Condition) -> CheckOp[T]:
+    """A condition that the item with `key` must meet (``attr(...)`` conditions)."""
+    checked = _check_condition(condition)
+    if checked is None:
+        raise ValidationError("check() needs a condition, e.g. attr('stock') > 0")
+    return CheckOp(mapper, mapper.key(key), checked, None)
 
 
 def delete(

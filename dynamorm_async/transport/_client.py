@@ -18,21 +18,26 @@ from botocore import xform_name
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
 )
 
 from dynamorm_async.errors import (
+    CancellationReason,
     ConditionFailed,
     DynamoDBError,
     DynamORMError,
     TableNotFound,
     ThrottledError,
+    TransactionCanceled,
     TransportError,
     ValidationError,
     readable_key,
 )
+from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy
 
 __all__ = ["ClientConfig", "Transport", "map_client_error"]
 
@@ -61,7 +66,7 @@ class ClientConfig:
         max_pool_connections: the size of the HTTP connection pool.
         connect_timeout: seconds to wait for a connection.
         read_timeout: seconds to wait for a response.
-        max_attempts: attempts per call made by botocore's own retry logic.
+        max_attempts: tries per call of the default `RetryPolicy`.
     """
 
     endpoint_url: str | None = None
@@ -86,8 +91,17 @@ class ClientConfig:
 class Transport:
     """Owns the aiobotocore client and sends every request through `call`."""
 
-    def __init__(self, config: ClientConfig, session: AioSession | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        session: AioSession | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.config = config
+        self.retry_policy = retry_policy or RetryPolicy(attempts=config.max_attempts)
+        self.breaker = breaker
         self._session = session
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
@@ -120,7 +134,8 @@ class Transport:
             max_pool_connections=config.max_pool_connections,
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
-            retries={"mode": "standard", "max_attempts": config.max_attempts},
+            # Retries are the RetryPolicy's, one place for every call: none in botocore.
+            retries={"mode": "standard", "total_max_attempts": 1},
         )
         stack = AsyncExitStack()
         try:
@@ -167,9 +182,29 @@ class Transport:
     ) -> dict[str, Any]:
         """Send `request` as `operation` (``"GetItem"``...) and return the response.
 
-        Raises the matching `DynamORMError`, carrying the table, operation, key (the
-        stored key, shown readably) and expressions of the request.
+        Retryable failures are retried by the `RetryPolicy`; the `CircuitBreaker`
+        counts calls that still fail. Raises the matching `DynamORMError`, carrying
+        the table, operation, key (the stored key, shown readably) and expressions.
         """
+        breaker = self.breaker
+        probe = breaker.before_call() if breaker is not None else False
+        try:
+            response = await self.retry_policy.call(lambda: self._send(operation, request, key))
+        except Exception as exc:
+            if breaker is not None:
+                breaker.record(exc, probe=probe)
+            raise
+        except BaseException:  # cancelled: no verdict on the service
+            if breaker is not None:
+                breaker.release(probe=probe)
+            raise
+        if breaker is not None:
+            breaker.record(None, probe=probe)
+        return response
+
+    async def _send(
+        self, operation: str, request: dict[str, Any], key: dict[str, Any] | None
+    ) -> dict[str, Any]:
         method = self._methods.get(operation)
         if method is None:
             method = self._methods[operation] = getattr(self.client, xform_name(operation))
@@ -185,11 +220,11 @@ class Transport:
             raise ValidationError(
                 f"invalid request: {exc}", **_context(operation, request, key)
             ) from exc
-        except BotoCoreError as exc:
+        except (HTTPClientError, ConnectionError, OSError) as exc:  # the network: try again
             raise TransportError(
-                f"{type(exc).__name__}: {exc}", **_context(operation, request, key)
+                f"{type(exc).__name__}: {exc}", retryable=True, **_context(operation, request, key)
             ) from exc
-        except OSError as exc:
+        except BotoCoreError as exc:
             raise TransportError(
                 f"{type(exc).__name__}: {exc}", **_context(operation, request, key)
             ) from exc
@@ -226,6 +261,17 @@ def map_client_error(
         return TableNotFound(
             f"{message}: the table does not exist (create it with db.schema.ensure(mapper))",
             **context,
+        )
+    if code == "TransactionCanceledException":
+        raw = exc.response.get("CancellationReasons") or []
+        reasons = tuple(
+            CancellationReason(
+                index, str(r.get("Code", "None")), str(r.get("Message", "")), r.get("Item")
+            )
+            for index, r in enumerate(raw)
+        )
+        return TransactionCanceled(
+            f"the transaction was cancelled: {message}", reasons=reasons, **context
         )
     if code == "ValidationException":
         return ValidationError(f"DynamoDB rejected the request: {message}", **context)

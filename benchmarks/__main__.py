@@ -1,7 +1,8 @@
 """``python -m benchmarks``: run the benchmarks and print a table of ratios."""
 
-from benchmarks import expressions, marshalling
+from benchmarks import expressions, marshalling, unit_of_work
 
 if __name__ == "__main__":
     marshalling.main()
     expressions.main()
+    unit_of_work.main()

@@ -69,13 +69,11 @@ def is_retryable(error: BaseException) -> bool:
 class RetryPolicy:
     """How calls are retried: exponential backoff with full jitter, within budgets.
 
-    Args:
+    Attributes:
         attempts: tries per call, the first included (1: no retry).
         base: the first backoff's upper bound, in seconds; each retry doubles it.
         max_backoff: the largest backoff, in seconds.
         deadline: seconds after which a call is not retried any more (``None``: no limit).
-
-    Attributes:
         retries: how many retries were made, over the policy's life.
         gave_up: how many calls still failed after their last retryable error.
     """
@@ -147,6 +145,9 @@ class CircuitBreaker:
     or condition error is an answer, and closes the count like a success.
 
     Attributes:
+        threshold: failed calls in a row that open the breaker.
+        cooldown: seconds the breaker stays open before letting a probe through.
+        clock: the time source (``time.monotonic``; tests pass their own).
         state: ``"closed"``, ``"open"`` or ``"half-open"``.
         consecutive_failures: failed calls since the last success.
         opened: how many times the breaker has opened.

@@ -334,7 +334,8 @@ class UnitOfWork(_Writes):
                             raise _Unprocessed(len(pending))
             except _Unprocessed as exc:
                 error = exc
-            except DynamORMError as exc:  # the whole request failed, after its own retries
+            except Exception as exc:  # the whole request failed, after its own retries
+                # (anything unexpected too: it is reported per item, never lost)
                 error = exc
             if not pending:
                 return []
@@ -408,7 +409,7 @@ def _single(repository: Repository[Any], op: ops.WriteOp) -> Callable[[], Any]:
                     await _transact(repository.database, [(repository, op)])
                 else:
                     await repository._write(operation, op)
-        except DynamORMError as exc:
+        except Exception as exc:  # reported per item, never lost
             return [_failure(repository, op, exc)]
         return []
 

@@ -20,7 +20,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_random_exponential,
 )
 from tenacity.stop import stop_base
@@ -90,6 +90,8 @@ class RetryPolicy:
             raise ValidationError(f"attempts must be an int >= 1, not {self.attempts!r}")
         if not 0 < self.base <= self.max_backoff:
             raise ValidationError("a RetryPolicy needs 0 < base <= max_backoff")
+        if self.deadline is not None and not self.deadline > 0:  # NaN fails too
+            raise ValidationError(f"deadline must be > 0 seconds or None, not {self.deadline!r}")
 
     def retrying(
         self,
@@ -99,10 +101,14 @@ class RetryPolicy:
     ) -> AsyncRetrying:
         """A tenacity controller with this policy's backoff: for one call by default,
         or for other loops (a batch's unprocessed items) with their own budget."""
-        stop: stop_base = stop_after_attempt(attempts or self.attempts)
+        count = self.attempts if attempts is None else attempts
+        if not _positive_int(count):
+            raise ValidationError(f"attempts must be an int >= 1, not {count!r}")
+        stop: stop_base = stop_after_attempt(count)
         deadline = deadline if deadline is not None else self.deadline
         if deadline is not None:
-            stop = stop | stop_after_delay(deadline)
+            # Not "after the deadline": no retry may *start* past it, backoff included.
+            stop = stop | stop_before_delay(deadline)
         return AsyncRetrying(
             stop=stop,
             wait=wait_random_exponential(multiplier=self.base, max=self.max_backoff),
@@ -181,9 +187,14 @@ class CircuitBreaker:
             self._probing = True
             return True
         self.rejected += 1
+        wait = (
+            "a probe call is being made"
+            if self.state == "half-open"
+            else f"calls fail fast for {remaining:.1f} s more"
+        )
         raise CircuitOpenError(
             f"the circuit breaker is open after {self.consecutive_failures} failed calls in "
-            f"a row; calls fail fast for {max(remaining, 0.0):.1f} s more",
+            f"a row; {wait}",
             retry_after=max(remaining, 0.0),
         )
 
@@ -199,6 +210,7 @@ class CircuitBreaker:
         if error is None or not is_retryable(error):
             self.consecutive_failures = 0
             self.state = "closed"
+            self._probing = False  # a probe still in flight is just a late call now
             return
         self.consecutive_failures += 1
         if probe or self.consecutive_failures >= self.threshold:
@@ -206,3 +218,4 @@ class CircuitBreaker:
                 self.opened += 1
             self.state = "open"
             self._opened_at = self.clock()
+            self._probing = False  # the next cool-down gets a probe of its own

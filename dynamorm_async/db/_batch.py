@@ -4,6 +4,7 @@ DynamoDB leaves unprocessed retried with backoff; and TransactGetItems."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -23,8 +24,15 @@ Identity = tuple[str, tuple[Any, ...]]
 
 
 def identity(table: str, key: Mapping[str, Any]) -> Identity:
-    """An item's identity: its table and its stored key, hashable."""
-    return (table, tuple(sorted((name, *av.items()) for name, av in key.items())))
+    """An item's identity: its table and its stored key, hashable.
+
+    Numbers compare by value: DynamoDB returns ``"1.50"`` as ``"1.5"``.
+    """
+    parts = []
+    for name, av in key.items():
+        ((tag, value),) = av.items()
+        parts.append((name, tag, Decimal(value) if tag == "N" else value))
+    return (table, tuple(sorted(parts)))
 
 
 class _Unprocessed(DynamORMError):
@@ -50,10 +58,12 @@ async def batch_get(
     chunks = [entries[i : i + MAX_BATCH_GET] for i in range(0, len(entries), MAX_BATCH_GET)]
     found: dict[Identity, dict[str, Any]] = {}
     left: list[tuple[str, dict[str, Any]]] = []
+    errors: list[Exception] = []
     limiter = anyio.CapacityLimiter(concurrency)
     policy = database.transport.retry_policy
 
     async def read(chunk: list[tuple[Identity, tuple[Repository[Any], dict[str, Any]]]]) -> None:
+        """Read one chunk, retrying its unprocessed keys; record what stays unread."""
         pending = dict(chunk)
         retrying = policy.retrying(
             attempts, retry_if=lambda e: isinstance(e, _Unprocessed), deadline=deadline
@@ -67,10 +77,14 @@ async def batch_get(
                             raise _Unprocessed(len(pending))
             except _Unprocessed:
                 left.extend((r.table, readable_key(k)) for r, k in pending.values())
+            except Exception as exc:  # raised below, not as an ExceptionGroup
+                errors.append(exc)
 
     async with anyio.create_task_group() as group:
         for chunk in chunks:
             group.start_soon(read, chunk)
+    if errors:  # a request failed after its retries: its own error, typed
+        raise errors[0]
     if left:
         raise BatchGetError(
             f"{len(left)} key(s) were still unprocessed when the retry budget ran out",

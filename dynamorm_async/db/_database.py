@@ -13,7 +13,7 @@ from dynamorm_async.db import _batch
 from dynamorm_async.db._repository import Repository
 from dynamorm_async.db._tables import Schema
 from dynamorm_async.db._writes import Transaction, UnitOfWork
-from dynamorm_async.errors import MappingError, ValidationError
+from dynamorm_async.errors import BatchGetError, MappingError, ValidationError
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.specs import valid_name
 from dynamorm_async.transport import CircuitBreaker, ClientConfig, RetryPolicy, Transport
@@ -231,7 +231,8 @@ class Database:
         Args:
             concurrency: requests in flight at once during the commit.
             attempts: tries for a batch whose items DynamoDB leaves unprocessed.
-            deadline: seconds after which unprocessed items are not retried any more.
+            deadline: seconds after which unprocessed items are not retried any more
+                (``None``: the retry policy's deadline).
         """
         return UnitOfWork(self, concurrency=concurrency, attempts=attempts, deadline=deadline)
 
@@ -290,13 +291,22 @@ class Database:
             for key in mapper_keys:
                 with repository._context("BatchGetItem", key):
                     wanted[mapper].append((repository, mapper.key(key)))
-        found = await _batch.batch_get(
-            self, [w for group in wanted.values() for w in group], consistent=consistent
-        )
-        return {
-            mapper: [_found(repository, key, found) for repository, key in group]
-            for mapper, group in wanted.items()
-        }
+
+        def shaped(found: dict[Any, dict[str, Any]]) -> dict[Mapper[Any], list[Any]]:
+            """Objects per mapper, in key order."""
+            return {
+                mapper: [_found(repository, key, found) for repository, key in group]
+                for mapper, group in wanted.items()
+            }
+
+        try:
+            found = await _batch.batch_get(
+                self, [w for group in wanted.values() for w in group], consistent=consistent
+            )
+        except BatchGetError as exc:  # what was read, shaped as the result would be
+            exc.found = shaped(exc.found)
+            raise
+        return shaped(found)
 
 
 def _found(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 from dynamorm_async import query as ops
 from dynamorm_async.db._query import Query, Scan
 from dynamorm_async.errors import (
+    BatchGetError,
     ConditionFailed,
     ConversionError,
     DynamORMError,
@@ -281,11 +282,19 @@ class Repository(Generic[T]):
             BatchGetError: keys were still unprocessed when the retry budget ran out.
         """
         given = list(keys)
-        found = await self.database.batch_get({self.mapper: given}, consistent=consistent)
-        items: list[T | None] = found[self.mapper]
-        if not as_dict:
-            return items
-        return {self._dict_key(key): item for key, item in zip(given, items, strict=True)}
+
+        def shaped(items: list[T | None]) -> list[T | None] | dict[Any, T | None]:
+            """The list, or the dict the caller asked for."""
+            if not as_dict:
+                return items
+            return {self._dict_key(key): item for key, item in zip(given, items, strict=True)}
+
+        try:
+            found = await self.database.batch_get({self.mapper: given}, consistent=consistent)
+        except BatchGetError as exc:  # what was read, shaped as the result would be
+            exc.found = shaped(exc.found[self.mapper])
+            raise
+        return shaped(found[self.mapper])
 
     def _dict_key(self, key: Any) -> Any:
         if isinstance(key, (self.mapper.cls, Mapping)):

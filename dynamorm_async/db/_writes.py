@@ -18,7 +18,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -206,6 +206,12 @@ class _Writes:
             await self.commit()
 
 
+def _positive(what: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValidationError(f"{what} must be an int >= 1, not {value!r}")
+    return value
+
+
 def _failure(repository: Repository[Any], op: ops.WriteOp, error: BaseException) -> WriteFailure:
     return WriteFailure(
         _OPERATIONS[type(op)], repository.table, readable_key(op.key), error, op=(repository, op)
@@ -241,8 +247,10 @@ class UnitOfWork(_Writes):
         deadline: float | None = 60.0,
     ) -> None:
         super().__init__(database)
-        if not isinstance(cast(object, concurrency), int) or concurrency < 1:
-            raise ValidationError(f"concurrency must be an int >= 1, not {concurrency!r}")
+        _positive("concurrency", concurrency)
+        _positive("attempts", attempts)
+        if deadline is not None and not deadline > 0:
+            raise ValidationError(f"deadline must be > 0 seconds or None, not {deadline!r}")
         self.concurrency = concurrency
         self.attempts = attempts
         self.deadline = deadline
@@ -274,6 +282,13 @@ class UnitOfWork(_Writes):
     async def commit(self) -> None:
         """Send every recorded write; raise `UnitOfWorkError` listing any that failed."""
         recorded = self._begin()
+        try:
+            await self._commit(recorded)
+        finally:
+            if self.state is State.COMMITTING:  # cancelled, or an unexpected error
+                self.state = State.FAILED
+
+    async def _commit(self, recorded: list[tuple[Repository[Any], ops.WriteOp]]) -> None:
         checks = [(r, op) for r, op in recorded if isinstance(op, ops.CheckOp)]
         latest: dict[Identity, tuple[Repository[Any], ops.WriteOp]] = {}
         singles: list[tuple[Repository[Any], ops.WriteOp]] = []
@@ -437,7 +452,7 @@ class Transaction(_Writes):
 
     def __init__(self, database: Database, *, attempts: int = 5) -> None:
         super().__init__(database)
-        self.attempts = attempts
+        self.attempts = _positive("attempts", attempts)
         self._items: set[Identity] = set()
 
     async def __aenter__(self) -> Transaction:

@@ -7,8 +7,6 @@ injected cancellations never reach the client, and the attempt let through does.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from _writes_helpers import (
     Account,
@@ -251,18 +249,25 @@ async def test_a_key_alone_needs_mapper_in_a_transaction(db):
 # --- races between two writers -----------------------------------------------------------------
 
 
+async def _outcome(pending):
+    """The result of `pending`, or the exception it raised."""
+    try:
+        return await pending
+    except Exception as exc:
+        return exc
+
+
 async def test_two_workers_updating_one_versioned_item_one_wins(db, account_repo):
-    # Both run at once (asyncio.gather). moto's server does not isolate concurrent
-    # writes of one item in general; these two conditional updates were stable over
-    # many runs, but if this ever flakes on moto, sequence them (the second writer
-    # using the stale object after the first has committed).
+    # Both loaded the same version. moto's server does not isolate concurrent
+    # conditional writes of one item (under load both were seen to pass), so the
+    # second writer runs after the first, with its stale object; DynamoDB's own
+    # isolation under true concurrency is for the DynamoDB Local backend.
     for round_ in range(3):
         loaded = await account_repo.put(Account(f"a{round_}", 100))
-        results = await asyncio.gather(
-            account_repo.update(loaded, set={"balance": 1}),
-            account_repo.update(loaded, set={"balance": 2}),
-            return_exceptions=True,
-        )
+        results = [
+            await _outcome(account_repo.update(loaded, set={"balance": 1})),
+            await _outcome(account_repo.update(loaded, set={"balance": 2})),
+        ]
         winners = [r for r in results if isinstance(r, Account)]
         losers = [r for r in results if isinstance(r, BaseException)]
         assert len(winners) == 1, results
@@ -275,7 +280,7 @@ async def test_two_workers_updating_one_versioned_item_one_wins(db, account_repo
 
 
 async def test_two_transactions_updating_one_versioned_item_one_commits(db, account_repo):
-    # Concurrent, as above (same caveat about moto's isolation).
+    # One after the other, as above (moto does not isolate concurrent writes).
     for round_ in range(3):
         loaded = await account_repo.put(Account(f"a{round_}", 100))
 
@@ -285,7 +290,7 @@ async def test_two_transactions_updating_one_versioned_item_one_commits(db, acco
                 tx.put(Tag(f"{loaded.id}-by-{name}"))
             return name
 
-        results = await asyncio.gather(worker("w1", 1), worker("w2", 2), return_exceptions=True)
+        results = [await _outcome(worker("w1", 1)), await _outcome(worker("w2", 2))]
         winners = [r for r in results if isinstance(r, str)]
         losers = [r for r in results if isinstance(r, BaseException)]
         assert len(winners) == 1, results

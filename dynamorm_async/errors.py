@@ -105,7 +105,10 @@ class DynamORMError(Exception):
         operation: the DynamoDB operation (``PutItem``...) or ours (``encode``...).
         key: the item's key as DynamoDB sees it, when known.
         expressions: the request's expression strings (no values), when known.
+        attempts: how many times the request was sent (1 unless it was retried).
     """
+
+    attempts = 1
 
     def __init__(
         self,

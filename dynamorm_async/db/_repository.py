@@ -351,6 +351,16 @@ class Repository(Generic[T]):
         try:
             return await self._call(operation, op.request(self.table), op.key)
         except ConditionFailed as exc:
+            if (
+                exc.attempts > 1
+                and isinstance(op, ops.PutOp)
+                and exc.item is not None
+                and exc.item == op.item
+            ):
+                # Sent again after a lost response, and the stored item is exactly
+                # ours: the first try was applied, and its condition now fails
+                # against itself.
+                return {}
             raise self._condition_error(exc, op) from exc
 
     def _condition_error(

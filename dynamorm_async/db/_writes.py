@@ -29,6 +29,7 @@ from dynamorm_async.errors import (
     CancellationReason,
     ConversionError,
     DynamORMError,
+    ThrottledError,
     TransactionCanceled,
     UnitOfWorkError,
     ValidationError,
@@ -37,6 +38,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, PathLike, Update
 from dynamorm_async.mapping import Mapper
+from dynamorm_async.transport import is_retryable
 
 if TYPE_CHECKING:
     from dynamorm_async.db._database import Database
@@ -102,6 +104,10 @@ class _Writes:
             raise ValidationError(
                 f"this {self._kind} is {self.state.value}: writes cannot be added any more"
             )
+        # Compile now: a mistake in a condition or a value fails here, not half-way
+        # through the commit (compiling again then is cheap: templates are cached).
+        with repository._context(_OPERATIONS[type(op)], op.key):
+            op.request(repository.table)
         self._check_added(repository, op)
         self._ops.append((repository, op))
 
@@ -348,7 +354,8 @@ class UnitOfWork(_Writes):
                         if pending:
                             raise _Unprocessed(len(pending))
             except _Unprocessed as exc:
-                error = exc
+                # Reported as what stopped the last try: throttling, or unprocessed items.
+                error = exc.throttled or exc
             except Exception as exc:  # the whole request failed, after its own retries
                 # (anything unexpected too: it is reported per item, never lost)
                 error = exc
@@ -367,7 +374,14 @@ class UnitOfWork(_Writes):
         for repository, op in pending.values():
             assert isinstance(op, (ops.PutOp, ops.DeleteOp))
             request.setdefault(repository.table, []).append(op.batch_request())
-        response = await self._db.transport.call("BatchWriteItem", {"RequestItems": request})
+        try:
+            response = await self._db.transport.call(
+                "BatchWriteItem", {"RequestItems": request}, retry_if=_not_throttling
+            )
+        except ThrottledError as exc:
+            # DynamoDB refuses a whole batch for throughput when it could write none of
+            # it: the same as every item unprocessed, with the unit's budget for those.
+            raise _Unprocessed(len(pending), throttled=exc) from exc
         left: dict[Identity, tuple[Repository[Any], ops.WriteOp]] = {}
         tables = {r.table: r.mapper for r, _ in pending.values()}
         for table, entries in (response.get("UnprocessedItems") or {}).items():
@@ -388,10 +402,15 @@ class UnitOfWork(_Writes):
 class _Unprocessed(DynamORMError):
     """BatchWriteItem left items unprocessed (retried with backoff, then reported)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, throttled: ThrottledError | None = None) -> None:
         super().__init__(
             f"DynamoDB left {count} item(s) unprocessed (throughput) until the retry budget ran out"
         )
+        self.throttled = throttled
+
+
+def _not_throttling(error: BaseException) -> bool:
+    return is_retryable(error) and not isinstance(error, ThrottledError)
 
 
 def _chunks(
@@ -507,12 +526,18 @@ async def _transact(
                 raise _decoded(exc, recorded) from None
 
 
+#: Cancellation reasons that may go away on their own.
+TRANSIENT_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+
+
 def _only_conflicts(error: BaseException) -> bool:
-    """A cancellation caused only by conflicting transactions: worth another try."""
+    """A cancellation caused only by conflicts or throttling: worth another try."""
     return (
         isinstance(error, TransactionCanceled)
         and bool(error.failed)
-        and all(r.code == "TransactionConflict" for r in error.failed)
+        and all(r.code in TRANSIENT_REASONS for r in error.failed)
     )
 
 
@@ -520,7 +545,10 @@ def _decoded(
     exc: TransactionCanceled, recorded: list[tuple[Repository[Any], ops.WriteOp]]
 ) -> TransactionCanceled:
     reasons = []
-    for reason, (repository, op) in zip(exc.reasons, recorded, strict=False):
+    given = list(exc.reasons)
+    # DynamoDB gives one reason per action; pad if it gave fewer, so none is lost.
+    given += [CancellationReason(i, "Unknown") for i in range(len(given), len(recorded))]
+    for reason, (repository, op) in zip(given, recorded, strict=False):
         item: Any = reason.item
         if item is not None:
             # An item its class cannot read is given as stored.
@@ -544,7 +572,9 @@ def _decoded(
     failed = [r for r in reasons if r.failed]
     summary = "; ".join(f"action {r.index} ({r.operation} {r.key}): {r.code}" for r in failed)
     return TransactionCanceled(
-        f"the transaction was cancelled, nothing was written: {summary or exc.message}",
+        f"the transaction was cancelled, nothing was written: {summary}"
+        if summary
+        else f"{exc.message} (nothing was written)",
         reasons=tuple(reasons),
         operation="TransactWriteItems",
     )

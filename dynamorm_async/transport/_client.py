@@ -7,6 +7,7 @@ exceptions into the `dynamorm_async.errors` tree, with the request's context.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -178,18 +179,27 @@ class Transport:
         return self._client
 
     async def call(
-        self, operation: str, request: dict[str, Any], *, key: dict[str, Any] | None = None
+        self,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        key: dict[str, Any] | None = None,
+        retry_if: Callable[[BaseException], bool] | None = None,
     ) -> dict[str, Any]:
         """Send `request` as `operation` (``"GetItem"``...) and return the response.
 
         Retryable failures are retried by the `RetryPolicy`; the `CircuitBreaker`
         counts calls that still fail. Raises the matching `DynamORMError`, carrying
         the table, operation, key (the stored key, shown readably) and expressions.
+        `retry_if` replaces the policy's choice of what to retry, for a caller that
+        handles some errors itself (a batch treats throttling as unprocessed items).
         """
         breaker = self.breaker
         probe = breaker.before_call() if breaker is not None else False
         try:
-            response = await self.retry_policy.call(lambda: self._send(operation, request, key))
+            response = await self.retry_policy.call(
+                lambda: self._send(operation, request, key), retry_if
+            )
         except Exception as exc:
             if breaker is not None:
                 breaker.record(exc, probe=probe)

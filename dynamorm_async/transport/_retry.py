@@ -28,6 +28,7 @@ from tenacity.stop import stop_base
 from dynamorm_async.errors import (
     CircuitOpenError,
     DynamoDBError,
+    DynamORMError,
     ThrottledError,
     TransportError,
     ValidationError,
@@ -120,18 +121,27 @@ class RetryPolicy:
     def _count_retry(self, state: RetryCallState) -> None:
         self.retries += 1
 
-    async def call(self, fn: Callable[[], Awaitable[R]]) -> R:
-        """Run `fn`, retrying it on retryable errors.
+    async def call(
+        self,
+        fn: Callable[[], Awaitable[R]],
+        retry_if: Callable[[BaseException], bool] | None = None,
+    ) -> R:
+        """Run `fn`, retrying it on retryable errors (or those `retry_if` accepts).
 
         Like the AWS SDKs, every call is retried, writes included: a write whose
         response was lost may be applied twice, which puts, deletes and SETs survive;
         transactions carry a ClientRequestToken so that DynamoDB applies them once.
+        An error raised after retries has ``attempts`` set to the tries made.
         """
+        tries = 0
         try:
-            async for attempt in self.retrying():
+            async for attempt in self.retrying(retry_if=retry_if):
                 with attempt:
+                    tries += 1
                     return await fn()
         except Exception as exc:
+            if isinstance(exc, DynamORMError):
+                exc.attempts = tries
             if is_retryable(exc):
                 self.gave_up += 1
             raise

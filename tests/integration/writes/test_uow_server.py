@@ -316,12 +316,12 @@ async def test_at_most_concurrency_requests_are_in_flight(dynamorm_db, concurren
     in_flight = []
     peak = []
 
-    async def call(operation, request, *, key=None):
+    async def call(operation, request, **kwargs):
         in_flight.append(operation)
         peak.append(len(in_flight))
         try:
             await asyncio.sleep(0.01)  # let the others start, if they may
-            return await original(operation, request, key=key)
+            return await original(operation, request, **kwargs)
         finally:
             in_flight.pop()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from aiobotocore.session import AioSession
 
@@ -197,6 +197,8 @@ class Database:
 
     def repository(self, mapper: Mapper[T]) -> Repository[T]:
         """The `Repository` of a mapper (registered or not)."""
+        if not isinstance(cast(object, mapper), Mapper):
+            raise MappingError(f"expected a Mapper, got {mapper!r}")
         repository = self._repositories.get(mapper)
         if repository is None:
             if not isinstance(mapper, Mapper):
@@ -237,27 +239,42 @@ class Database:
         return UnitOfWork(self, concurrency=concurrency, attempts=attempts, deadline=deadline)
 
     @overload
-    def transaction(self, fn: None = None, *, attempts: int = 5) -> Transaction: ...
+    def transaction(
+        self, fn: None = None, *, attempts: int = 5, token: str | None = None
+    ) -> Transaction: ...
 
     @overload
     def transaction(
-        self, fn: Callable[[Transaction], Awaitable[R]], *, attempts: int = 5
+        self,
+        fn: Callable[[Transaction], Awaitable[R]],
+        *,
+        attempts: int = 5,
+        token: str | None = None,
     ) -> Awaitable[R]: ...
 
     def transaction(
-        self, fn: Callable[[Transaction], Awaitable[R]] | None = None, *, attempts: int = 5
+        self,
+        fn: Callable[[Transaction], Awaitable[R]] | None = None,
+        *,
+        attempts: int = 5,
+        token: str | None = None,
     ) -> Transaction | Awaitable[R]:
         """A `Transaction` (``async with db.transaction() as tx``), or, given `fn`, run
         ``await fn(tx)`` and commit: ``await db.transaction(transfer)``.
 
         `attempts` bounds the tries when other transactions conflict with this one.
+        `token` is the ClientRequestToken of the first try: give the `Transaction.token`
+        of a commit whose outcome is unknown to send the same writes again safely.
         """
+        tx = Transaction(self, attempts=attempts, token=token)
         if fn is None:
-            return Transaction(self, attempts=attempts)
-        return self._run_transaction(fn, attempts)
+            return tx
+        return self._run_transaction(tx, fn)
 
-    async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[R]], attempts: int) -> R:
-        async with Transaction(self, attempts=attempts) as tx:
+    async def _run_transaction(
+        self, tx: Transaction, fn: Callable[[Transaction], Awaitable[R]]
+    ) -> R:
+        async with tx:
             return await fn(tx)
 
     async def transact_get(self, targets: Iterable[tuple[Mapper[Any], Any]]) -> list[Any]:
@@ -265,6 +282,11 @@ class Database:
         objects (or ``None`` for a missing item) in the same order."""
         wanted = []
         for entry in targets:
+            if not (isinstance(cast(object, entry), tuple) and len(entry) == 2):
+                raise ValidationError(
+                    f"transact_get takes (mapper, key) pairs, not {entry!r}",
+                    operation="TransactGetItems",
+                )
             mapper, key = entry
             repository = self.repository(mapper)
             with repository._context("TransactGetItems", key):
@@ -287,6 +309,11 @@ class Database:
         wanted: dict[Mapper[Any], list[tuple[Repository[Any], dict[str, Any]]]] = {}
         for mapper, mapper_keys in keys.items():
             repository = self.repository(mapper)
+            if isinstance(mapper_keys, (str, bytes)) or not isinstance(mapper_keys, Iterable):
+                raise ValidationError(
+                    f"batch_get takes a collection of keys per mapper, not {mapper_keys!r}",
+                    operation="BatchGetItem",
+                )
             wanted[mapper] = []
             for key in mapper_keys:
                 with repository._context("BatchGetItem", key):

@@ -15,6 +15,7 @@ from dynamorm_async.errors import (
     DynamORMError,
     ItemAlreadyExists,
     ItemNotFound,
+    ValidationError,
     VersionConflict,
     readable_key,
 )
@@ -281,6 +282,12 @@ class Repository(Generic[T]):
         Raises:
             BatchGetError: keys were still unprocessed when the retry budget ran out.
         """
+        if isinstance(keys, (str, bytes)):
+            raise ValidationError(
+                f"batch_get takes a collection of keys, not the single key {keys!r}",
+                table=self.table,
+                operation="BatchGetItem",
+            )
         given = list(keys)
 
         def shaped(items: list[T | None]) -> list[T | None] | dict[Any, T | None]:

@@ -18,7 +18,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
@@ -31,6 +31,7 @@ from dynamorm_async.errors import (
     DynamORMError,
     ThrottledError,
     TransactionCanceled,
+    TransportError,
     UnitOfWorkError,
     ValidationError,
     WriteFailure,
@@ -262,6 +263,11 @@ class UnitOfWork(_Writes):
         self.deadline = deadline
         # Which path each item takes, to refuse two writes whose order would be a race.
         self._paths: dict[Identity, bool] = {}
+        self._settled: set[int] = set()
+        self._unsettled_source: list[tuple[Repository[Any], ops.WriteOp]] = []
+        #: After a commit was interrupted (cancelled): the writes whose outcome is
+        #: unknown, as failures to give to `retry` (puts and deletes are safe to repeat).
+        self.unsettled: tuple[WriteFailure, ...] = ()
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -293,6 +299,16 @@ class UnitOfWork(_Writes):
         finally:
             if self.state is State.COMMITTING:  # cancelled, or an unexpected error
                 self.state = State.FAILED
+                interrupted = TransportError(
+                    "the commit was interrupted before this write's outcome was known: "
+                    "it may or may not have been applied",
+                    retryable=True,
+                )
+                self.unsettled = tuple(
+                    _failure(r, op, interrupted)
+                    for r, op in self._unsettled_source
+                    if id(op) not in self._settled
+                )
 
     async def _commit(self, recorded: list[tuple[Repository[Any], ops.WriteOp]]) -> None:
         checks = [(r, op) for r, op in recorded if isinstance(op, ops.CheckOp)]
@@ -307,23 +323,27 @@ class UnitOfWork(_Writes):
         failures: list[WriteFailure] = []
         limiter = anyio.CapacityLimiter(self.concurrency)
 
-        async def run(work: Callable[[], Any]) -> None:
+        settled = self._settled
+        self._unsettled_source = [*checks, *batched, *singles]
+
+        async def run(work: Callable[[], Any], writes: list[tuple[Repository[Any], Any]]) -> None:
             async with limiter:
                 failures.extend(await work())
+            settled.update(id(op) for _, op in writes)  # applied, or in `failures`
 
         if checks:
             async with anyio.create_task_group() as group:
                 for repository, op in checks:
-                    group.start_soon(run, _single(repository, op))
+                    group.start_soon(run, _single(repository, op), [(repository, op)])
             if failures:
                 skipped = ValidationError("not sent: a check of this unit of work failed")
                 failures += [_failure(r, op, skipped) for r, op in (*batched, *singles)]
                 self._fail(failures, applied=0)
         async with anyio.create_task_group() as group:
             for chunk in _chunks(batched):
-                group.start_soon(run, self._batch(chunk))
+                group.start_soon(run, self._batch(chunk), chunk)
             for repository, op in singles:
-                group.start_soon(run, _single(repository, op))
+                group.start_soon(run, _single(repository, op), [(repository, op)])
         if failures:
             self._fail(failures, applied=len(batched) + len(singles) - len(failures))
         self.state = State.COMMITTED
@@ -469,9 +489,17 @@ class Transaction(_Writes):
 
     _kind = "transaction"
 
-    def __init__(self, database: Database, *, attempts: int = 5) -> None:
+    def __init__(self, database: Database, *, attempts: int = 5, token: str | None = None) -> None:
         super().__init__(database)
         self.attempts = _positive("attempts", attempts)
+        if token is not None and not (
+            isinstance(cast(object, token), str) and 1 <= len(token) <= 36
+        ):
+            raise ValidationError("a ClientRequestToken is a string of 1 to 36 characters")
+        #: The ClientRequestToken of the last attempt. If the commit raised an error
+        #: that leaves the outcome unknown (a TransportError, a 5xx), a new transaction
+        #: of the same writes with ``token=`` this, within 10 minutes, is applied once.
+        self.token = token
         self._items: set[Identity] = set()
 
     async def __aenter__(self) -> Transaction:
@@ -491,23 +519,44 @@ class Transaction(_Writes):
             )
         self._items.add(ident)
 
+    def _used(self, token: str) -> None:
+        self.token = token
+
     async def commit(self) -> None:
         """Send the transaction; raise `TransactionCanceled` if DynamoDB cancels it."""
         recorded = self._begin()
         try:
             if recorded:
-                await _transact(self._db, recorded, attempts=self.attempts)
+                await _transact(
+                    self._db,
+                    recorded,
+                    attempts=self.attempts,
+                    token=self.token,
+                    on_token=self._used,
+                )
         except BaseException:
             self.state = State.FAILED
             raise
         self.state = State.COMMITTED
 
 
+def _action_size(action: dict[str, Any]) -> int:
+    """What an action weighs toward the 4 MB limit: a put's item, else its key and values."""
+    ((_, body),) = action.items()
+    if "Item" in body:
+        return item_size(body["Item"])
+    return item_size({**body.get("Key", {}), **body.get("ExpressionAttributeValues", {})})
+
+
 async def _transact(
-    database: Database, recorded: list[tuple[Repository[Any], ops.WriteOp]], attempts: int = 5
+    database: Database,
+    recorded: list[tuple[Repository[Any], ops.WriteOp]],
+    attempts: int = 5,
+    token: str | None = None,
+    on_token: Callable[[str], None] | None = None,
 ) -> None:
     items = [op.transact_item(repository.table) for repository, op in recorded]
-    size = sum(item_size(op.item) for _, op in recorded if isinstance(op, ops.PutOp))
+    size = sum(_action_size(item) for item in items)
     if size > MAX_TRANSACTION_BYTES:
         raise ValidationError(
             f"the transaction's items are {size:,} bytes; DynamoDB allows "
@@ -515,11 +564,15 @@ async def _transact(
             operation="TransactWriteItems",
         )
     policy = database.transport.retry_policy
+    tokens = iter([token] if token else [])
     async for attempt in policy.retrying(attempts, retry_if=_only_conflicts):
         with attempt:
             # A token per attempt: a cancelled transaction applied nothing, and the
             # transport's own retries of this attempt (lost responses) reuse it.
-            request = {"TransactItems": items, "ClientRequestToken": str(uuid.uuid4())}
+            used = next(tokens, None) or str(uuid.uuid4())
+            if on_token is not None:
+                on_token(used)
+            request = {"TransactItems": items, "ClientRequestToken": used}
             try:
                 await database.transport.call("TransactWriteItems", request)
             except TransactionCanceled as exc:

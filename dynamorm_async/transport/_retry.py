@@ -197,15 +197,14 @@ class CircuitBreaker:
             self._probing = True
             return True
         self.rejected += 1
-        wait = (
-            "a probe call is being made"
-            if self.state == "half-open"
-            else f"calls fail fast for {remaining:.1f} s more"
-        )
+        if self.state == "half-open":  # a probe is out: its answer takes a while
+            wait, retry_after = "a probe call is being made", max(self.cooldown, 0.1)
+        else:
+            wait, retry_after = f"calls fail fast for {remaining:.1f} s more", remaining
         raise CircuitOpenError(
             f"the circuit breaker is open after {self.consecutive_failures} failed calls in "
             f"a row; {wait}",
-            retry_after=max(remaining, 0.0),
+            retry_after=retry_after,
         )
 
     def release(self, *, probe: bool) -> None:
@@ -214,13 +213,22 @@ class CircuitBreaker:
             self._probing = False
 
     def record(self, error: BaseException | None, *, probe: bool) -> None:
-        """Count the outcome of a call let through by `before_call`."""
+        """Count the outcome of a call let through by `before_call`.
+
+        A success closes the breaker whenever it comes. A failure counts only while
+        the breaker is closed, or from the current probe: a late failure of a call let
+        through before the breaker opened says nothing new, and must not restart the
+        cool-down.
+        """
+        probe = probe and self._probing  # a probe of an earlier opening is a late call
         if probe:
             self._probing = False
         if error is None or not is_retryable(error):
             self.consecutive_failures = 0
             self.state = "closed"
             self._probing = False  # a probe still in flight is just a late call now
+            return
+        if not probe and self.state != "closed":
             return
         self.consecutive_failures += 1
         if probe or self.consecutive_failures >= self.threshold:

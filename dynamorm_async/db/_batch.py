@@ -9,13 +9,27 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from dynamorm_async.errors import BatchGetError, DynamORMError, ValidationError, readable_key
+from dynamorm_async.errors import (
+    BatchGetError,
+    DynamORMError,
+    ThrottledError,
+    ValidationError,
+    readable_key,
+)
 
 if TYPE_CHECKING:
     from dynamorm_async.db._database import Database
     from dynamorm_async.db._repository import Repository
 
-__all__ = ["MAX_BATCH_GET", "MAX_TRANSACT_GET", "Identity", "batch_get", "identity", "transact_get"]
+__all__ = [
+    "MAX_BATCH_GET",
+    "MAX_TRANSACT_GET",
+    "Identity",
+    "Unprocessed",
+    "batch_get",
+    "identity",
+    "transact_get",
+]
 
 MAX_BATCH_GET = 100
 MAX_TRANSACT_GET = 100
@@ -35,9 +49,18 @@ def identity(table: str, key: Mapping[str, Any]) -> Identity:
     return (table, tuple(sorted(parts)))
 
 
-class _Unprocessed(DynamORMError):
-    def __init__(self, count: int) -> None:
-        super().__init__(f"DynamoDB left {count} key(s) unprocessed until the retry budget ran out")
+class Unprocessed(DynamORMError):
+    """A batch left items or keys unprocessed (retried with backoff, then reported).
+
+    Attributes:
+        throttled: the throttling error, when DynamoDB refused the whole batch.
+    """
+
+    def __init__(self, count: int, what: str, throttled: ThrottledError | None = None) -> None:
+        super().__init__(
+            f"DynamoDB left {count} {what} unprocessed (throughput) until the retry budget ran out"
+        )
+        self.throttled = throttled
 
 
 async def batch_get(
@@ -66,7 +89,7 @@ async def batch_get(
         """Read one chunk, retrying its unprocessed keys; record what stays unread."""
         pending = dict(chunk)
         retrying = policy.retrying(
-            attempts, retry_if=lambda e: isinstance(e, _Unprocessed), deadline=deadline
+            attempts, retry_if=lambda e: isinstance(e, Unprocessed), deadline=deadline
         )
         async with limiter:
             try:
@@ -74,8 +97,8 @@ async def batch_get(
                     with attempt:
                         pending = await _read(database, pending, consistent, found)
                         if pending:
-                            raise _Unprocessed(len(pending))
-            except _Unprocessed:
+                            raise Unprocessed(len(pending), "key(s)")
+            except Unprocessed:
                 left.extend((r.table, readable_key(k)) for r, k in pending.values())
             except Exception as exc:  # raised below, not as an ExceptionGroup
                 errors.append(exc)

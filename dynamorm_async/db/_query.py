@@ -19,12 +19,12 @@ import contextlib
 import difflib
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
 from dynamorm_async import query
+from dynamorm_async.db._batch import identity
 from dynamorm_async.errors import (
     ConversionError,
     InvalidCursor,
@@ -73,18 +73,6 @@ def _condition(args: tuple[Any, ...], method: str) -> Condition:
 
 #: Segments of a parallel scan read at the same time (the others wait their turn).
 MAX_CONCURRENT_SEGMENTS = 32
-
-
-def _same_key_value(left: dict[str, Any] | None, right: dict[str, Any]) -> bool:
-    """Equal key values; numbers by value ("1.50" and "1.5" are one partition)."""
-    if left is None or left.keys() != right.keys():
-        return False
-    if "N" in right:
-        try:
-            return Decimal(left["N"]) == Decimal(right["N"])
-        except ArithmeticError:
-            return False
-    return left == right
 
 
 def _discard(task: asyncio.Future[Any]) -> None:
@@ -446,7 +434,8 @@ class _Reader(Generic[T]):
                     raise InvalidCursor(f"the cursor's key {name!r} has the wrong type")
             if plan.partition is not None:
                 name, value = plan.partition
-                if not _same_key_value(key.get(name), value):
+                # Numbers by value: "1.50" and "1.5" are one partition.
+                if identity(plan.table, {name: key[name]}) != identity(plan.table, {name: value}):
                     raise InvalidCursor("the cursor points outside this query's partition")
             return key, returned
 

@@ -24,11 +24,10 @@ import anyio
 
 from dynamorm_async import query as ops
 from dynamorm_async.convert import item_size
-from dynamorm_async.db._batch import Identity, identity
+from dynamorm_async.db._batch import Identity, Unprocessed, identity
 from dynamorm_async.errors import (
     CancellationReason,
     ConversionError,
-    DynamORMError,
     ThrottledError,
     TransactionCanceled,
     TransportError,
@@ -107,8 +106,9 @@ class _Writes:
             )
         # Compile now: a mistake in a condition or a value fails here, not half-way
         # through the commit (compiling again then is cheap: templates are cached).
-        with repository._context(_OPERATIONS[type(op)], op.key):
-            op.request(repository.table)
+        if not op.batchable:  # a batched put or delete has no expression to get wrong
+            with repository._context(_OPERATIONS[type(op)], op.key):
+                op.request(repository.table)
         self._check_added(repository, op)
         self._ops.append((repository, op))
 
@@ -364,7 +364,7 @@ class UnitOfWork(_Writes):
             error: BaseException | None = None
             retrying = policy.retrying(
                 self.attempts,
-                retry_if=lambda e: isinstance(e, _Unprocessed),
+                retry_if=lambda e: isinstance(e, Unprocessed),
                 deadline=self.deadline,
             )
             try:
@@ -372,8 +372,8 @@ class UnitOfWork(_Writes):
                     with attempt:
                         pending = await self._send_batch(pending)
                         if pending:
-                            raise _Unprocessed(len(pending))
-            except _Unprocessed as exc:
+                            raise Unprocessed(len(pending), "item(s)")
+            except Unprocessed as exc:
                 # Reported as what stopped the last try: throttling, or unprocessed items.
                 error = exc.throttled or exc
             except Exception as exc:  # the whole request failed, after its own retries
@@ -401,7 +401,7 @@ class UnitOfWork(_Writes):
         except ThrottledError as exc:
             # DynamoDB refuses a whole batch for throughput when it could write none of
             # it: the same as every item unprocessed, with the unit's budget for those.
-            raise _Unprocessed(len(pending), throttled=exc) from exc
+            raise Unprocessed(len(pending), "item(s)", throttled=exc) from exc
         left: dict[Identity, tuple[Repository[Any], ops.WriteOp]] = {}
         tables = {r.table: r.mapper for r, _ in pending.values()}
         for table, entries in (response.get("UnprocessedItems") or {}).items():
@@ -417,16 +417,6 @@ class UnitOfWork(_Writes):
                 ident = identity(table, key)
                 left[ident] = pending[ident]
         return left
-
-
-class _Unprocessed(DynamORMError):
-    """BatchWriteItem left items unprocessed (retried with backoff, then reported)."""
-
-    def __init__(self, count: int, throttled: ThrottledError | None = None) -> None:
-        super().__init__(
-            f"DynamoDB left {count} item(s) unprocessed (throughput) until the retry budget ran out"
-        )
-        self.throttled = throttled
 
 
 def _not_throttling(error: BaseException) -> bool:

@@ -133,10 +133,23 @@ class RetryPolicy:
         transactions carry a ClientRequestToken so that DynamoDB applies them once.
         An error raised after retries has ``attempts`` set to the tries made.
         """
-        tries = 0
+        started = time.monotonic()
         try:
-            async for attempt in self.retrying(retry_if=retry_if):
+            return await fn()  # the usual case: no retry machinery at all
+        except Exception as exc:
+            failed: Exception | None = exc
+        # The first try failed: tenacity takes over, from that failure, with the time
+        # it took already spent from the deadline.
+        deadline = self.deadline
+        if deadline is not None:
+            deadline = max(deadline - (time.monotonic() - started), 1e-9)
+        tries = 1
+        try:
+            async for attempt in self.retrying(retry_if=retry_if, deadline=deadline):
                 with attempt:
+                    if failed is not None:
+                        error, failed = failed, None
+                        raise error
                     tries += 1
                     return await fn()
         except Exception as exc:

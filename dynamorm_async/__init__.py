@@ -32,6 +32,7 @@ from dynamorm_async.db import (
     Repository,
     Scan,
     Schema,
+    SchemaDiff,
     Transaction,
     UnitOfWork,
 )
@@ -48,7 +49,9 @@ from dynamorm_async.errors import (
     ItemNotFound,
     ItemTooLarge,
     MappingError,
+    MigrationError,
     NoIndexForQuery,
+    SchemaMismatch,
     TableNotFound,
     ThrottledError,
     TransactionCanceled,
@@ -70,7 +73,7 @@ from dynamorm_async.expressions import (
 )
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.query import Explain
-from dynamorm_async.specs import GlobalIndex, LocalIndex, Projection
+from dynamorm_async.specs import GlobalIndex, LocalIndex, Projection, TableOptions, Throughput
 from dynamorm_async.transport import CircuitBreaker, RetryPolicy
 
 __all__ = [
@@ -94,6 +97,7 @@ __all__ = [
     "LocalIndex",
     "Mapper",
     "MappingError",
+    "MigrationError",
     "NoIndexForQuery",
     "Page",
     "Path",
@@ -103,8 +107,12 @@ __all__ = [
     "RetryPolicy",
     "Scan",
     "Schema",
+    "SchemaDiff",
+    "SchemaMismatch",
     "TableNotFound",
+    "TableOptions",
     "ThrottledError",
+    "Throughput",
     "Transaction",
     "TransactionCanceled",
     "TransportError",

@@ -1,4 +1,4 @@
-"""``python -m dynamorm_async``: the command line (``demo`` for now)."""
+"""``python -m dynamorm_async``: the ``dynamorm`` command line (demo, migrate, schema, generate)."""
 
 from dynamorm_async.cli import main
 

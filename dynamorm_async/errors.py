@@ -47,7 +47,9 @@ __all__ = [
     "ItemTooLarge",
     "InvalidCursor",
     "MappingError",
+    "MigrationError",
     "NoIndexForQuery",
+    "SchemaMismatch",
     "TableNotFound",
     "ThrottledError",
     "TransactionCanceled",
@@ -174,6 +176,32 @@ class DynamORMError(Exception):
 
 class MappingError(DynamORMError, TypeError):
     """A class, field, key or index is mapped in a way that cannot work."""
+
+
+class SchemaMismatch(MappingError):
+    """A live table differs from its model in a way the operation will not change.
+
+    Attributes:
+        changes: the differences (``dynamorm_async.db.Change``), each with its
+            severity: ``"safe"``, ``"data"`` (needs a data migration) or
+            ``"breaking"`` (needs a new table).
+    """
+
+    def __init__(self, message: str, *, changes: tuple[Any, ...] = (), **context: Any) -> None:
+        super().__init__(message, **context)
+        self.changes = changes
+
+
+class MigrationError(DynamORMError):
+    """A migration cannot run: a missing or changed migration, a held lock, a failure.
+
+    Attributes:
+        version: the migration concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, version: str | None = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.version = version
 
 
 class ConversionError(DynamORMError, ValueError):

@@ -899,7 +899,9 @@ def item_encoder(
     def encode(obj: Any) -> dict[str, Any]:
         item = generated(obj)
         for name in omit:
-            if item.get(name, NULL) is None:
+            # An `Any` field's None is encoded by value, as NULL (the NULL object).
+            value = item.get(name, NULL)
+            if value is None or (value is NULL and name in item):
                 del item[name]
         for name in null:
             if item.get(name, NULL) is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
@@ -16,7 +17,13 @@ from dynamorm_async.db._writes import Transaction, UnitOfWork
 from dynamorm_async.errors import BatchGetError, MappingError, ValidationError
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.specs import valid_name
-from dynamorm_async.transport import CircuitBreaker, ClientConfig, RetryPolicy, Transport
+from dynamorm_async.transport import (
+    CircuitBreaker,
+    ClientConfig,
+    RecordingTransport,
+    RetryPolicy,
+    Transport,
+)
 
 __all__ = ["Database"]
 
@@ -164,6 +171,20 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def dry_run(self) -> Database:
+        """A view of this database that reads for real but records its writes.
+
+        Everything the view would change (CreateTable, UpdateTable, PutItem,
+        BatchWriteItem...) is appended to ``view.transport.calls`` instead of being
+        sent; reads go through this database's client. Waits for tables to become
+        ACTIVE are skipped. Migrations' dry runs use it.
+        """
+        view = copy.copy(self)
+        view.transport = RecordingTransport(self.transport)
+        view.schema = Schema(view)
+        view._repositories = {}
+        return view
 
     @property
     def client(self) -> Any:

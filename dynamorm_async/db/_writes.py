@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import anyio
 
 from dynamorm_async import query as ops
-from dynamorm_async.convert import item_size
+from dynamorm_async.convert import MAX_ITEM_BYTES, item_size
 from dynamorm_async.db._batch import Identity, Unprocessed, identity
 from dynamorm_async.errors import (
     CancellationReason,
     ConversionError,
+    ItemTooLarge,
     ThrottledError,
     TransactionCanceled,
     TransportError,
@@ -161,6 +162,36 @@ class _Writes:
                 return_values="NONE",
                 upsert=upsert,
             )
+        self._add(repository, op)
+
+    def put_item(self, item: Mapping[str, Any], *, mapper: Mapper[Any]) -> None:
+        """Write a raw item (DynamoDB's wire format) to the mapper's table, as it is.
+
+        Nothing is encoded and no version is bumped: this is for copies of items
+        between tables (`MigrationContext.copy_table`). The key and the size are
+        checked.
+        """
+        repository = self._repository(None, mapper)
+        fields = [mapper.fields[name].stored for name in mapper.key_fields]
+        missing = [name for name in fields if name not in item]
+        if missing:
+            raise ValidationError(
+                f"the item lacks the key attribute(s) {missing}",
+                table=repository.table,
+                operation="PutItem",
+            )
+        key = {name: item[name] for name in fields}
+        size = item_size(dict(item))
+        if size > MAX_ITEM_BYTES:
+            raise ItemTooLarge(
+                f"the item is {size:,} bytes; DynamoDB's limit is {MAX_ITEM_BYTES:,}",
+                size=size,
+                limit=MAX_ITEM_BYTES,
+                table=repository.table,
+                operation="PutItem",
+                key=mapper.key_values(key),
+            )
+        op: ops.PutOp[Any] = ops.PutOp(mapper, key, None, None, item=dict(item), stored=None)
         self._add(repository, op)
 
     def delete(

@@ -26,7 +26,7 @@ from dynamorm_async.convert import (
     omission_reads_back,
 )
 from dynamorm_async.errors import ConversionError, MappingError, ValidationError, readable_key
-from dynamorm_async.specs import GlobalIndex, LocalIndex, valid_name
+from dynamorm_async.specs import GlobalIndex, LocalIndex, TableOptions, valid_name
 
 __all__ = ["FieldInfo", "Mapper"]
 
@@ -62,6 +62,9 @@ class Mapper(Generic[T]):
         ttl_attribute: a ``datetime`` or ``int`` field holding the expiry time; a
             ``datetime`` there is stored as epoch seconds, as DynamoDB's TTL needs.
         registry: the converters to use (default: the process-wide registry).
+        options: how the table is provisioned (`TableOptions`: billing, throughput,
+            stream, encryption, tags, deletion protection, table class); used by
+            ``db.schema`` to create the table and to diff it with the live one.
 
     Example:
         >>> import attrs
@@ -87,6 +90,7 @@ class Mapper(Generic[T]):
         version_attribute: str | None = None,
         ttl_attribute: str | None = None,
         registry: TypeRegistry | None = None,
+        options: TableOptions | None = None,
     ) -> None:
         if not isinstance(cast(Any, cls), type) or not attrs.has(cast(Any, cls)):
             raise MappingError(
@@ -141,6 +145,7 @@ class Mapper(Generic[T]):
             self._check_key(sort_key, "sort_key")
         self.indexes: dict[str, GlobalIndex | LocalIndex] = {}
         self._check_indexes(indexes)
+        self.options = self._check_options(options)
 
         self.codec: ItemCodec[T] = ItemCodec(
             cls, self.registry, {f.name: f.stored for f in self.fields.values()}, field_types
@@ -231,6 +236,16 @@ class Mapper(Generic[T]):
             raise self._error(
                 f"{global_count} global indexes; DynamoDB allows at most {MAX_GLOBAL_INDEXES}"
             )
+
+    def _check_options(self, options: TableOptions | None) -> TableOptions:
+        if options is None:
+            return TableOptions()
+        if not isinstance(options, TableOptions):
+            raise self._error(f"options must be a TableOptions, not {options!r}")
+        for name, _ in options.index_throughput:
+            if not isinstance(self.indexes.get(name), GlobalIndex):
+                raise self._error(f"index_throughput names {name!r}, which is not a global index")
+        return options
 
     def _check_special_fields(self) -> dict[str, Any]:
         field_types: dict[str, Any] = {}

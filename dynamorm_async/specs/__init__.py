@@ -7,5 +7,14 @@ from dynamorm_async.specs._indexes import (
     ProjectionLike,
     valid_name,
 )
+from dynamorm_async.specs._table import TableOptions, Throughput
 
-__all__ = ["GlobalIndex", "LocalIndex", "Projection", "ProjectionLike", "valid_name"]
+__all__ = [
+    "GlobalIndex",
+    "LocalIndex",
+    "Projection",
+    "ProjectionLike",
+    "TableOptions",
+    "Throughput",
+    "valid_name",
+]

@@ -2,13 +2,16 @@
 (layer 4)."""
 
 from dynamorm_async.transport._client import ClientConfig, Transport, map_client_error
+from dynamorm_async.transport._recording import RecordingTransport, is_read
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy, is_retryable
 
 __all__ = [
     "CircuitBreaker",
     "ClientConfig",
+    "RecordingTransport",
     "RetryPolicy",
     "Transport",
+    "is_read",
     "is_retryable",
     "map_client_error",
 ]

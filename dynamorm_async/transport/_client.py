@@ -92,6 +92,9 @@ class ClientConfig:
 class Transport:
     """Owns the aiobotocore client and sends every request through `call`."""
 
+    #: Whether writes are recorded rather than sent (see `RecordingTransport`).
+    dry_run = False
+
     def __init__(
         self,
         config: ClientConfig,

@@ -258,7 +258,7 @@ def test_encode_uses_stored_names_and_leaves_out_none():
         "by_city": {"M": {}},
         "matrix": {"L": []},
         "tags": {"SS": ["gift"]},
-        "extra": {"NULL": True},
+        # extra (Any) is None: left out like an Optional field's None.
         "expires": {"N": "1609459200"},
     }
 

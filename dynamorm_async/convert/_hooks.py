@@ -453,6 +453,17 @@ def structure_hook(converter: cattrs.Converter, tp: Any) -> Decoder:
     return hook
 
 
+def _enc_none(value: Any) -> None:
+    # A field typed `None` holds nothing: it is left out of the item.
+    if value is not None:
+        raise _type_error(value, "None")
+
+
+def _dec_none(av: Any, _: Any) -> None:
+    if av is not None and "NULL" not in av:
+        raise ConversionError(f"expected NULL for a None field, got {av!r}", value=av)
+
+
 def configure_converter(converter: cattrs.Converter) -> None:
     """Register the hooks of DynamoDB's wire format on a cattrs converter.
 
@@ -464,6 +475,8 @@ def configure_converter(converter: cattrs.Converter) -> None:
     for tp, (encode, decode, _) in _SCALAR_HOOKS.items():
         converter.register_unstructure_hook(tp, encode)
         converter.register_structure_hook(tp, decode)
+    converter.register_unstructure_hook(_NoneType, _enc_none)
+    converter.register_structure_hook(_NoneType, _dec_none)
 
     def enc_any(value: Any) -> Any:
         return encode_any(value, converter)
@@ -942,7 +955,7 @@ def _may_be_omitted(tp: Any) -> bool:
         return True
     if _origin(tp) is typing.Annotated:
         return _may_be_omitted(typing.get_args(tp)[0])
-    return _is_optional(tp) or _is_set(tp) or _is_any(tp)
+    return tp is _NoneType or _is_optional(tp) or _is_set(tp) or _is_any(tp)
 
 
 def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:

@@ -770,12 +770,6 @@ def test_library_any_field_with_none_is_left_out():
     assert mapper.encode(mapper.decode({"id": {"S": "a"}})) == {"id": {"S": "a"}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library: a field annotated `None` cannot be encoded (no converter for NoneType), "
-    "though configure_converter's docstring lists None; the generator types attributes "
-    "seen only as NULL `Any | None = None` instead",
-)
 def test_library_none_typed_field():
     @attrs.define
     class Thing:

@@ -265,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dynamorm: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # not ours (a file system error, say): still exit 2, not 1
+        print(f"dynamorm: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
 
 
 def console() -> None:

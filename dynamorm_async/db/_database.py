@@ -184,6 +184,7 @@ class Database:
         view.transport = RecordingTransport(self.transport)
         view.schema = Schema(view)
         view._repositories = {}
+        view._mappers = {cls: list(group) for cls, group in self._mappers.items()}
         return view
 
     @property

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
+from dynamorm_async.errors import DynamoDBError
 from dynamorm_async.mapping import Mapper
 from dynamorm_async.specs import GlobalIndex, LocalIndex, Projection, TableOptions
 
@@ -350,6 +351,13 @@ def compare(
         create = Change("create_table", "safe", "table", None, table_name, tuple(calls), undo)
         return SchemaDiff(table_name, (create,))
     desc = live.description
+    if "KeySchema" not in desc:
+        raise DynamoDBError(
+            "DescribeTable's answer lacks KeySchema",
+            code="MalformedResponse",
+            table=table_name,
+            operation="DescribeTable",
+        )
     changes: list[Change] = []
     wanted_types, live_types = _types(wanted), _live_types(desc, wanted)
 
@@ -445,7 +453,7 @@ def _gsi_changes(
                     _index_shape(have, live_types),
                     None,
                     (Call("UpdateTable", _drop_index(table_name, name)),),
-                    (Call("UpdateTable", _recreate_index(table_name, have, live_types)),),
+                    (Call("UpdateTable", _recreate_index(table_name, have, live_types, options)),),
                 )
             )
         elif _index_shape(want, wanted_types) != _index_shape(have, live_types):
@@ -631,6 +639,10 @@ def _ttl_changes(mapper: Mapper[Any], table_name: str, ttl: Mapping[str, Any]) -
     wanted = None if mapper.ttl_attribute is None else mapper.stored_name(mapper.ttl_attribute)
     if live == wanted:
         return []
+    if live is not None and wanted is not None:
+        # Off, then on for the other attribute: DynamoDB refuses the second change for
+        # about an hour after the first, so this cannot be done in one go.
+        return [Change("ttl", "data", "table", live, wanted)]
     calls, undo = _ttl_move(table_name, live, wanted), _ttl_move(table_name, wanted, live)
     return [Change("ttl", "safe", "table", live, wanted, calls, undo)]
 
@@ -668,9 +680,14 @@ def _index_units(table_name: str, index: str, units: Mapping[str, int] | None) -
 
 
 def _recreate_index(
-    table_name: str, live: Mapping[str, Any], types: Mapping[str, str]
+    table_name: str, live: Mapping[str, Any], types: Mapping[str, str], options: TableOptions
 ) -> dict[str, Any]:
-    """The UpdateTable that creates again a live global index, from its description."""
+    """The UpdateTable that creates again a live global index, from its description.
+
+    Its capacity is the live one; or, when the model makes the table provisioned
+    (and the index was on demand), the model's, since a migration's down runs before
+    the billing mode is turned back.
+    """
     spec: dict[str, Any] = {
         "IndexName": live["IndexName"],
         "KeySchema": [dict(k) for k in live["KeySchema"]],
@@ -679,6 +696,8 @@ def _recreate_index(
     units = _throughput(live)
     if units and units["ReadCapacityUnits"] and units["WriteCapacityUnits"]:
         spec["ProvisionedThroughput"] = units
+    elif options.billing_mode == "PROVISIONED":
+        spec["ProvisionedThroughput"] = _capacity(options, live["IndexName"])
     names = _key_names(live["KeySchema"])
     return {
         "TableName": table_name,

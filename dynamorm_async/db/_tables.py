@@ -177,7 +177,8 @@ class Schema:
         applied = tuple(c for c in diff.safe if drop_indexes or c.kind != "drop_index")
         for change in applied:
             _log.info("%s: applying %s", diff.table, change.description)
-            await self.apply(mapper, change.calls, wait=wait)
+        # One sequence: between any two calls the table is ACTIVE again, whatever `wait`.
+        await self.apply(mapper, [call for c in applied for call in c.calls], wait=wait)
         return SchemaDiff(diff.table, applied)
 
     async def add_index(self, mapper: Mapper[Any], name: str, *, wait: bool = True) -> None:

@@ -35,23 +35,30 @@ _MAX_CONCURRENT_SEGMENTS = 16
 _MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
 
 
-async def _queue(uow: Any, result: Any, mapper: Mapper[Any]) -> bool:
+async def _queue(uow: Any, result: Any, mapper: Mapper[Any], *, as_is: bool = False) -> bool:
     """Put what a user's function returned (awaited if need be) into the unit of work;
-    whether there was anything (``None``: leave the item as it is)."""
+    whether there was anything (``None``: leave the item as it is).
+
+    `as_is` writes the object as it is, version included and unchecked: a copy's
+    page may be written twice after a crash, and must not conflict with itself.
+    """
     if inspect.isawaitable(result):
         result = await result
     if result is None:
         return False
-    uow.put(result, mapper=mapper)
+    if as_is:
+        uow.put_item(mapper.encode(result), mapper=mapper)
+    else:
+        uow.put(result, mapper=mapper)
     return True
 
 
 def _first(error: BaseException) -> BaseException:
     # One failing segment cancels the others: its error is the one to show.
+    cancelled = anyio.get_cancelled_exc_class()
     while isinstance(error, BaseExceptionGroup):
-        error = next(
-            e for e in error.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())
-        )
+        inner = error.exceptions
+        error = next((e for e in inner if not isinstance(e, cancelled)), inner[0])
     return error
 
 
@@ -154,7 +161,8 @@ class MigrationContext:
 
         Without `transform`, items are copied exactly as stored (no decoding, no
         version bump). With it, each object of `source` becomes `transform(obj)`,
-        an object of `target`'s class (``None``: not copied). The target table
+        an object of `target`'s class (``None``: not copied), written as it is
+        (its version too, unchecked). The target table
         must exist (create it first with ``ctx.schema.create(target)``). Resumes
         after a crash like `backfill`.
         """
@@ -164,7 +172,7 @@ class MigrationContext:
             if transform is None:
                 uow.put_item(item, mapper=target)
                 return True
-            return await _queue(uow, transform(source.decode(item)), target)
+            return await _queue(uow, transform(source.decode(item)), target, as_is=True)
 
         label = name or f"copy:{self.db.table_name(source)}->{self.db.table_name(target)}"
         return await self._rewrite(source, copy, segments, page_size, label)
@@ -218,7 +226,10 @@ class MigrationContext:
         name: str,
         report: CopyReport,
     ) -> None:
-        checkpoint = f"{self.migration.version}#{name}#{number}/{total}"
+        # The source's checksum too: positions saved by an edited migration's run are
+        # not trusted (its fn may have been wrong); it starts over.
+        edition = (self.migration.checksum or "")[:12]
+        checkpoint = f"{self.migration.version}#{name}#{edition}#{number}/{total}"
         self.checkpoints.add(checkpoint)
         saved = await self._history.checkpoint(checkpoint)
         if saved is not None and saved.get("done"):

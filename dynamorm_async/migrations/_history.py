@@ -18,6 +18,7 @@ import attrs
 from dynamorm_async.db import Database
 from dynamorm_async.errors import (
     ConditionFailed,
+    DynamoDBError,
     ItemAlreadyExists,
     MigrationError,
     TableNotFound,
@@ -100,8 +101,17 @@ class History:
         return self.db.table_name(self.records_mapper)
 
     async def ensure(self) -> None:
-        """Create the history table if it does not exist."""
-        await self.db.schema.ensure(self.records_mapper)
+        """Create the history table if it does not exist.
+
+        Two first runs may both try: the one whose CreateTable loses waits for the
+        other's table, then goes on to the lock, which decides between them.
+        """
+        try:
+            await self.db.schema.ensure(self.records_mapper)
+        except DynamoDBError as exc:
+            if exc.code != "ResourceInUseException":
+                raise
+            await self.db.schema.wait_until_active(self.records_mapper)
 
     async def records(self) -> dict[str, HistoryRecord]:
         """Every migration's record, by version; empty when the table does not exist."""

@@ -96,7 +96,8 @@ def _checksum(path: Path) -> str:
 
 
 def _from_module(module: ModuleType) -> list[Migration]:
-    found = [value for value in vars(module).values() if isinstance(value, Migration)]
+    # One object under two names (``latest = migration``) is one migration.
+    found = list({id(v): v for v in vars(module).values() if isinstance(v, Migration)}.values())
     path = getattr(module, "__file__", None)
     if path is None:
         return found
@@ -161,18 +162,27 @@ def discover(source: str | Path | ModuleType) -> list[Migration]:
 
 
 def ordered(migrations: Iterable[Migration]) -> list[Migration]:
-    """Migrations sorted by version; raises `MigrationError` on a repeated version."""
-    seen: dict[str, Migration] = {}
+    """Migrations sorted by version; raises `MigrationError` on a repeated version, or
+    two versions that sort as one (``"1"`` and ``"01"``)."""
+    seen: dict[tuple[tuple[int, int | str], ...], Migration] = {}
     for migration in migrations:
         if not isinstance(migration, Migration):
             raise MigrationError(f"expected a Migration, got {migration!r}")
-        other = seen.get(migration.version)
+        # "1" and "01" sort as one: their order would be arbitrary, so both are refused.
+        key = version_order(migration.version)
+        other = seen.get(key)
         if other is not None:
-            raise MigrationError(
-                f"two migrations have version {migration.version!r} "
-                f"({other.source or other.description!r} and "
-                f"{migration.source or migration.description!r})",
-                version=migration.version,
-            )
-        seen[migration.version] = migration
+            first = other.source or other.description
+            second = migration.source or migration.description
+            if other.version == migration.version:
+                message = (
+                    f"two migrations have version {migration.version!r} ({first!r} and {second!r})"
+                )
+            else:
+                message = (
+                    f"two migrations sort as one version: {other.version!r} ({first!r}) and "
+                    f"{migration.version!r} ({second!r})"
+                )
+            raise MigrationError(message, version=migration.version)
+        seen[key] = migration
     return sorted(seen.values(), key=lambda m: version_order(m.version))

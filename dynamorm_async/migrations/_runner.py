@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Literal
@@ -126,7 +126,10 @@ class Migrator:
 
     async def status(self) -> list[MigrationStatus]:
         """Every migration, in version order, and every recorded one that is missing."""
-        records = await self.history.records()
+        return await self._statuses(self.history)
+
+    async def _statuses(self, history: History) -> list[MigrationStatus]:
+        records = await history.records()
         statuses = [self._status(m, records.get(m.version)) for m in self.migrations]
         known = {m.version for m in self.migrations}
         statuses += [
@@ -175,24 +178,27 @@ class Migrator:
         stops the run unless `allow_changed`. With `dry_run`, nothing is changed:
         each run lists the calls it would send (reads are made for real).
         """
-        if target is not None and self._find(target) is None:
-            raise MigrationError(f"no migration has version {target!r}", version=target)
-        statuses = {s.version: s for s in await self.status()}
-        changed = [s.version for s in statuses.values() if s.state == "changed"]
-        if changed and not allow_changed:
-            raise MigrationError(
-                f"applied migration(s) {', '.join(changed)} changed since they were applied "
-                "(checksum mismatch); restore them, or pass allow_changed=True / --allow-changed",
-                version=changed[0],
-            )
-        limit = version_order(target) if target is not None else None
-        todo = [
-            m
-            for m in self.migrations
-            if statuses[m.version].state in ("pending", "failed")
-            and (limit is None or version_order(m.version) <= limit)
-        ]
-        return await self._run(todo, "up", dry_run)
+        self._check_target(target)
+
+        def plan(statuses: list[MigrationStatus]) -> list[Migration]:
+            changed = [s.version for s in statuses if s.state == "changed"]
+            if changed and not allow_changed:
+                raise MigrationError(
+                    f"applied migration(s) {', '.join(changed)} changed since they were "
+                    "applied (checksum mismatch); restore them, or pass allow_changed=True / "
+                    "--allow-changed",
+                    version=changed[0],
+                )
+            states = {s.version: s.state for s in statuses}
+            limit = version_order(target) if target is not None else None
+            return [
+                m
+                for m in self.migrations
+                if states[m.version] in ("pending", "failed")
+                and (limit is None or version_order(m.version) <= limit)
+            ]
+
+        return await self._run(plan, "up", dry_run)
 
     async def down(self, target: str | None, *, dry_run: bool = False) -> list[MigrationRun]:
         """Revert the applied migrations above `target`, newest first (``None``: all).
@@ -201,38 +207,49 @@ class Migrator:
         anything runs. Reverted migrations are recorded as ``rolled_back`` (and
         are pending again).
         """
+        self._check_target(target)
+
+        def plan(statuses: list[MigrationStatus]) -> list[Migration]:
+            limit = version_order(target) if target is not None else None
+            applied = [
+                s
+                for s in statuses
+                if s.state in ("applied", "changed", "missing")
+                and (limit is None or version_order(s.version) > limit)
+            ]
+            todo: list[Migration] = []
+            for status in reversed(applied):
+                migration = self._find(status.version)
+                if migration is None:
+                    raise MigrationError(
+                        f"migration {status.version!r} is applied but its source is missing: "
+                        "it cannot be reverted",
+                        version=status.version,
+                    )
+                if migration.down is None:
+                    raise MigrationError(
+                        f"migration {migration.version!r} has no down: it cannot be reverted "
+                        f"(revert to {migration.version!r} or later)",
+                        version=migration.version,
+                    )
+                todo.append(migration)
+            return todo
+
+        return await self._run(plan, "down", dry_run)
+
+    def _check_target(self, target: str | None) -> None:
         if target is not None and self._find(target) is None:
             raise MigrationError(f"no migration has version {target!r}", version=target)
-        statuses = await self.status()
-        limit = version_order(target) if target is not None else None
-        applied = [
-            s
-            for s in statuses
-            if s.state in ("applied", "changed", "missing")
-            and (limit is None or version_order(s.version) > limit)
-        ]
-        todo: list[Migration] = []
-        for status in reversed(applied):
-            migration = self._find(status.version)
-            if migration is None:
-                raise MigrationError(
-                    f"migration {status.version!r} is applied but its source is missing: "
-                    "it cannot be reverted",
-                    version=status.version,
-                )
-            if migration.down is None:
-                raise MigrationError(
-                    f"migration {migration.version!r} has no down: it cannot be reverted "
-                    f"(revert to {migration.version!r} or later)",
-                    version=migration.version,
-                )
-            todo.append(migration)
-        return await self._run(todo, "down", dry_run)
 
     async def _run(
-        self, todo: Sequence[Migration], direction: Literal["up", "down"], dry_run: bool
+        self,
+        plan: Callable[[list[MigrationStatus]], list[Migration]],
+        direction: Literal["up", "down"],
+        dry_run: bool,
     ) -> list[MigrationRun]:
-        if not todo:
+        # Planned once without the lock (nothing to do: no lock, no history table),
+        # then again under it: another run may have applied migrations in between.
+        if not plan(await self.status()):
             return []
         db = self.db.dry_run() if dry_run else self.db
         history = History(db, self.table)
@@ -240,7 +257,7 @@ class Migrator:
         await history.acquire(self.owner)
         runs: list[MigrationRun] = []
         try:
-            for migration in todo:
+            for migration in plan(await self._statuses(history)):
                 runs.append(await self._one(db, history, migration, direction))
         finally:
             with anyio.CancelScope(shield=True):  # a cancelled run still frees the lock

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from dynamorm_async.errors import TableNotFound
+from dynamorm_async.errors import TableNotFound, TransportError
 from dynamorm_async.transport._client import Transport
 
 __all__ = ["RecordingTransport", "is_read"]
@@ -131,8 +131,11 @@ class RecordingTransport(Transport):
 
     @property
     def client(self) -> Any:
-        """The shared aiobotocore client."""
-        return self._inner.client
+        """Refused: a raw client call would bypass the recording and really write."""
+        raise TransportError(
+            "a dry run cannot use the raw client (db.client): it would send writes; "
+            "use db.transport.call(operation, request), which a dry run records"
+        )
 
     async def open(self) -> None:
         """Open the shared transport (a no-op when it is open)."""
@@ -238,13 +241,9 @@ class RecordingTransport(Transport):
         arn = request.get("ResourceArn")
         if not isinstance(arn, str):
             return
-        if arn not in self._tags:
-            known = {t.get("TableArn") for t in self._tables.values() if t is not None}
-            if arn in known:
-                self._tags[arn] = {}
-            else:
-                response = await self._inner.call("ListTagsOfResource", {"ResourceArn": arn})
-                self._tags[arn] = {t["Key"]: t["Value"] for t in response.get("Tags", ())}
+        if arn not in self._tags:  # an existing table's (a created one's are known)
+            response = await self._inner.call("ListTagsOfResource", {"ResourceArn": arn})
+            self._tags[arn] = {t["Key"]: t["Value"] for t in response.get("Tags", ())}
         tags = self._tags[arn]
         if operation == "TagResource":
             tags.update({t["Key"]: t["Value"] for t in request.get("Tags", ())})

@@ -181,6 +181,7 @@ class Migrator:
         self._check_target(target)
 
         def plan(statuses: list[MigrationStatus]) -> list[Migration]:
+            """The pending migrations up to the target; refuses changed ones."""
             changed = [s.version for s in statuses if s.state == "changed"]
             if changed and not allow_changed:
                 raise MigrationError(
@@ -210,6 +211,7 @@ class Migrator:
         self._check_target(target)
 
         def plan(statuses: list[MigrationStatus]) -> list[Migration]:
+            """The applied migrations above the target, newest first; all revertible."""
             limit = version_order(target) if target is not None else None
             applied = [
                 s

@@ -1,5 +1,7 @@
 """Developer and CI task runner: ``python -m nox -l`` lists the sessions."""
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2024.3.2"
@@ -22,6 +24,21 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "report")
+
+
+@nox.session(name="dynamodb-local")
+def dynamodb_local(session: nox.Session) -> None:
+    """Run the integration tests against AWS's DynamoDB Local (needs root, Java 17, npm).
+
+    DynamoDB Local runs in a private network namespace with the tests (see
+    ``.ci/with-dynamodb-local``); tests of moto's quirks and of what DynamoDB Local
+    lacks (tagging, SSE and table-class updates) are skipped, with the reason.
+    """
+    session.install("-e", ".[test]")
+    cache = session.cache_dir / "dynamodb-local"
+    python = str(Path(session.bin) / "python")
+    args = session.posargs or ["tests/integration", "-q"]
+    session.run(".ci/with-dynamodb-local", str(cache), python, "-m", "pytest", *args, external=True)
 
 
 @nox.session

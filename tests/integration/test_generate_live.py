@@ -24,7 +24,7 @@ ITEMS: list[dict[str, Any]] = [
         "SK": {"N": "1"},
         "order-status": {"S": "open"},
         "placedAt": {"S": "2024-05-01T09:30:15Z"},
-        "total": {"N": "19.90"},
+        "total": {"N": "19.9"},  # as DynamoDB returns it (numbers are normalised)
         "tags": {"SS": ["gift", "express"]},
         "lines": {"L": [{"M": {"sku": {"S": "a-1"}, "qty": {"N": "2"}}}, {"NULL": True}]},
         "meta": {"M": {"source": {"S": "legacy"}, "flags": {"NS": ["1", "2"]}}},
@@ -164,7 +164,7 @@ async def test_generate_model_from_a_live_table(dynamorm_db, dynamorm_endpoint, 
                     without_nulls(item)
                 )
             first = await repo.get(("customer#1", 1))
-            assert first.total == Decimal("19.90")
+            assert first.total == Decimal("19.9")
             assert first.paid is True
             assert first.tags == frozenset({"gift", "express"})
             assert first.lines == [{"sku": "a-1", "qty": 2}, None]

@@ -860,6 +860,7 @@ def test_local_runs_against_a_fresh_embedded_server(project):
     "process-global backends: a 'fresh' --local server (or local_dynamodb()) started in a "
     "process that has used another one already holds its tables and history",
 )
+@pytest.mark.moto_only
 def test_local_is_fresh_even_in_a_process_that_used_another_server(project):
     project.write_migration(
         "0001_nothing.py",

@@ -15,7 +15,7 @@ from dynamorm_async.testing import LOCAL_CREDENTIALS
 ITEMS = [
     {"pk": {"S": "a"}, "n": {"N": "1"}, "tags": {"SS": ["x", "y"]}, "my-attr": {"S": "v"}},
     {"pk": {"S": "b"}, "n": {"N": "2.5"}, "doc": {"M": {"k": {"L": [{"N": "1"}]}}}},
-    {"pk": {"S": "c"}, "exp": {"N": "1700000000"}},
+    {"pk": {"S": "c"}, "exp": {"N": "4102444800"}},  # 2100: not expired (TTL is on)
 ]
 
 

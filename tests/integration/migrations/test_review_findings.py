@@ -205,6 +205,7 @@ async def test_copy_into_a_versioned_table_resumes_after_a_crash_before_the_chec
 # --- 4. update(wait=False) sends the next change while the table is updating -----------
 
 
+@pytest.mark.not_on_dynamodb_local("UpdateTable with TableClass is 'Nothing to update'")
 async def test_update_without_wait_still_waits_between_changes(db, monkeypatch):
     await db.schema.create(plain)
     events: list[str] = []
@@ -261,6 +262,7 @@ async def test_a_dry_run_migration_using_ctx_db_client_writes_nothing(db, histor
 # --- 6. the dry run's tag simulation forgets live tags ---------------------------------
 
 
+@pytest.mark.not_on_dynamodb_local("no tagging (ListTagsOfResource is unknown)")
 async def test_tags_of_an_existing_table_survive_an_update_in_a_dry_run(db):
     await db.schema.create(tagged)
     view = db.dry_run()

@@ -46,6 +46,7 @@ async def db(dynamorm_db):
         await dynamorm_db.client.delete_table(TableName=name)
 
 
+@pytest.mark.not_on_dynamodb_local("no tagging (ListTagsOfResource is unknown)")
 async def test_an_update_of_an_existing_table_then_diff_in_the_same_dry_run_is_empty(db):
     await db.schema.create(PLAIN)
     before = await db.schema.describe(PLAIN)
@@ -70,6 +71,7 @@ async def test_an_update_of_an_existing_table_then_diff_in_the_same_dry_run_is_e
     assert await view.repository(PLAIN).get("g1") == Gadget("g1")
 
 
+@pytest.mark.not_on_dynamodb_local("no tagging (ListTagsOfResource is unknown)")
 async def test_dropping_an_index_and_untagging_are_simulated(db):
     await db.schema.create(FULL)
     view = db.dry_run()

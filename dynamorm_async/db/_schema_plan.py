@@ -25,6 +25,7 @@ __all__ = [
     "compare",
     "create_table_request",
     "gsi_create_request",
+    "gsi_delete_request",
 ]
 
 Severity = Literal["safe", "data", "breaking"]
@@ -441,7 +442,7 @@ def _gsi_changes(
                     None,
                     _index_shape(want or {}, wanted_types),
                     (Call("UpdateTable", request),),
-                    (Call("UpdateTable", _drop_index(table_name, name)),),
+                    (Call("UpdateTable", gsi_delete_request(table_name, name)),),
                 )
             )
         elif want is None:
@@ -452,7 +453,7 @@ def _gsi_changes(
                     subject,
                     _index_shape(have, live_types),
                     None,
-                    (Call("UpdateTable", _drop_index(table_name, name)),),
+                    (Call("UpdateTable", gsi_delete_request(table_name, name)),),
                     (Call("UpdateTable", _recreate_index(table_name, have, live_types, options)),),
                 )
             )
@@ -667,7 +668,8 @@ def _sse_spec(kms_key: str | None) -> dict[str, Any]:
     return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key}
 
 
-def _drop_index(table_name: str, index: str) -> dict[str, Any]:
+def gsi_delete_request(table_name: str, index: str) -> dict[str, Any]:
+    """The UpdateTable request that deletes the global index `index`."""
     return {
         "TableName": table_name,
         "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": index}}],

@@ -19,6 +19,7 @@ from dynamorm_async.db._schema_plan import (
     SchemaDiff,
     compare,
     gsi_create_request,
+    gsi_delete_request,
 )
 from dynamorm_async.errors import MappingError, SchemaMismatch, TableNotFound, TransportError
 from dynamorm_async.mapping import Mapper
@@ -203,11 +204,7 @@ class Schema:
         The index need not be in the mapper any more. With `wait`, returns once it
         is gone.
         """
-        table = self._db.table_name(mapper)
-        request = {
-            "TableName": table,
-            "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": name}}],
-        }
+        request = gsi_delete_request(self._db.table_name(mapper), name)
         await self.apply(mapper, [Call("UpdateTable", request)], wait=wait)
 
     async def replace_index(self, mapper: Mapper[Any], name: str) -> None:
@@ -225,7 +222,7 @@ class Schema:
         """Delete the mapper's table and, with `wait`, wait until it is gone."""
         name = self._db.table_name(mapper)
         await self._db.transport.call("DeleteTable", {"TableName": name})
-        if wait and not self._db.transport.dry_run:
+        if wait:
             await self._poll(mapper, lambda table: table is None, "deleted")
 
     async def wait_until_active(self, mapper: Mapper[Any], *, max_wait: float = 300.0) -> None:
@@ -252,7 +249,7 @@ class Schema:
             await self._db.transport.call(call.operation, request)
             # A call that leaves the table updating must finish before the next one.
             more = position < len(calls) - 1
-            if call.wait and (wait or more) and not self._db.transport.dry_run:
+            if call.wait and (wait or more):
                 await self.wait_until_active(mapper)
 
     async def _poll(
@@ -263,6 +260,8 @@ class Schema:
         *,
         max_wait: float = 300.0,
     ) -> None:
+        if self._db.transport.dry_run:  # nothing was sent: nothing to wait for
+            return
         delay = 0.05
         with anyio.move_on_after(max_wait) as scope:
             while True:

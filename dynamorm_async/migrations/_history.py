@@ -115,20 +115,12 @@ class History:
 
     async def records(self) -> dict[str, HistoryRecord]:
         """Every migration's record, by version; empty when the table does not exist."""
-        found: dict[str, HistoryRecord] = {}
-        request: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
+        scan = self.db.repository(self.records_mapper).scan().consistent()
         try:
-            while True:
-                page = await self.db.transport.call("Scan", request)
-                for item in page.get("Items", ()):
-                    if not item["version"]["S"].startswith("#"):
-                        record = self.records_mapper.decode(item)
-                        found[record.version] = record
-                if "LastEvaluatedKey" not in page:
-                    return found
-                request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+            records = await scan.filter(~attr("version").begins_with("#")).all()
         except TableNotFound:
             return {}
+        return {record.version: record for record in records}
 
     async def save(self, record: HistoryRecord) -> None:
         """Write a migration's record."""
@@ -217,24 +209,12 @@ class History:
         All of them, also those of an interrupted run that used other segments or
         names, so that a later run of the migration starts afresh.
         """
+        scan = self.db.repository(self.lock_mapper).scan().consistent().project("version")
         prefix = f"{_CHECKPOINT}{version}#"
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "ConsistentRead": True,
-            "ProjectionExpression": "#v",
-            "FilterExpression": "begins_with(#v, :p)",
-            "ExpressionAttributeNames": {"#v": "version"},
-            "ExpressionAttributeValues": {":p": {"S": prefix}},
-        }
-        while True:
-            page = await self.db.transport.call("Scan", request)
-            for item in page.get("Items", ()):
-                await self.db.transport.call(
-                    "DeleteItem", {"TableName": self.table, "Key": {"version": item["version"]}}
-                )
-            if "LastEvaluatedKey" not in page:
-                return
-            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        saved = await scan.filter(attr("version").begins_with(prefix)).as_dicts().all()
+        async with self.db.unit_of_work() as uow:
+            for item in saved:
+                uow.delete(item["version"], mapper=self.lock_mapper)
 
 
 def check_owner(owner: object) -> str:

@@ -35,10 +35,32 @@ def dynamodb_local(session: nox.Session) -> None:
     lacks (tagging, SSE and table-class updates) are skipped, with the reason.
     """
     session.install("-e", ".[test]")
+    # The bounded load test (tests/load, 30 s) runs here: it needs DynamoDB Local.
+    args = session.posargs or ["tests/integration", "tests/load", "-q"]
+    _on_dynamodb_local(session, "-m", "pytest", *args)
+
+
+def _on_dynamodb_local(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
     cache = session.cache_dir / "dynamodb-local"
     python = str(Path(session.bin) / "python")
-    args = session.posargs or ["tests/integration", "-q"]
-    session.run(".ci/with-dynamodb-local", str(cache), python, "-m", "pytest", *args, external=True)
+    session.run(".ci/with-dynamodb-local", str(cache), python, *args, env=env, external=True)
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """The fault campaigns at length: many cases, random seeds, on moto then on DynamoDB
+    Local (``-- N`` sets the cases per campaign; 200 by default). CI runs the same
+    campaigns with a few fixed cases. Totals go to ``.nox/faults-report.jsonl``.
+    """
+    session.install("-e", ".[test]")
+    examples = session.posargs[0] if session.posargs else "200"
+    report = Path(".nox/faults-report.jsonl").resolve()
+    report.unlink(missing_ok=True)
+    env = {"DYNAMORM_FAULT_EXAMPLES": examples, "DYNAMORM_FAULT_REPORT": str(report)}
+    tests = ["-m", "pytest", "tests/integration/faults", "-q", "-p", "no:cacheprovider"]
+    session.run("python", *tests, env=env)
+    _on_dynamodb_local(session, *tests, env=env)
+    session.log(report.read_text())
 
 
 @nox.session

@@ -287,6 +287,16 @@ def _encode_set_by_elements(value: AbstractSet[Any]) -> dict[str, Any] | None:
 
 def decode_any(av: Any) -> Any:
     """Decode an AttributeValue with no declared type: numbers become int or Decimal."""
+    try:
+        return _decode_any(av)
+    except ConversionError:
+        raise
+    except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:
+        # A malformed AttributeValue ({}, two types, {"L": 5}...): never a bare error.
+        raise ConversionError(f"not a valid AttributeValue: {exc}", value=av) from exc
+
+
+def _decode_any(av: Any) -> Any:
     ((tag, value),) = av.items()
     if tag == "S":
         return value
@@ -297,9 +307,9 @@ def decode_any(av: Any) -> Any:
     if tag == "NULL":
         return None
     if tag == "M":
-        return {k: decode_any(v) for k, v in value.items()}
+        return {k: _decode_any(v) for k, v in value.items()}
     if tag == "L":
-        return [decode_any(v) for v in value]
+        return [_decode_any(v) for v in value]
     if tag == "SS":
         return set(value)
     if tag == "NS":

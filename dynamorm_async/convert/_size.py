@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dynamorm_async.errors import ConversionError
+
 __all__ = ["MAX_ITEM_BYTES", "item_size"]
 
 #: DynamoDB's limit on one item: 400 KB, names and values together.
@@ -22,7 +24,15 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
 
 
 def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 form to send
+        raise ConversionError(
+            f"{text[:40]!r} is not valid Unicode text (a lone surrogate at {exc.start})",
+            value=text,
+        ) from exc
 
 
 def _number_size(text: str) -> int:

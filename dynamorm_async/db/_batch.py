@@ -16,6 +16,7 @@ from dynamorm_async.errors import (
     ValidationError,
     readable_key,
 )
+from dynamorm_async.transport import reading
 
 if TYPE_CHECKING:
     from dynamorm_async.db._database import Database
@@ -134,16 +135,23 @@ async def _read(
             table["ConsistentRead"] = True
         tables[repository.table] = repository
     response = await database.transport.call("BatchGetItem", {"RequestItems": request})
-    for table, items in (response.get("Responses") or {}).items():
-        mapper = tables[table].mapper
-        names = [mapper.stored_name(field) for field in mapper.key_fields]
-        for item in items:
-            found[identity(table, {name: item[name] for name in names})] = item
     left: dict[Identity, tuple[Repository[Any], dict[str, Any]]] = {}
-    for table, unprocessed in (response.get("UnprocessedKeys") or {}).items():
-        for key in unprocessed.get("Keys", []):
-            ident = identity(table, key)
-            left[ident] = pending[ident]
+    read: dict[Identity, dict[str, Any]] = {}
+    # Items of a table or a key never asked for, or without their key: malformed.
+    with reading("BatchGetItem"):
+        for table, items in (response.get("Responses") or {}).items():
+            mapper = tables[table].mapper
+            names = [mapper.stored_name(field) for field in mapper.key_fields]
+            for item in items:
+                ident = identity(table, {name: item[name] for name in names})
+                if ident not in pending:
+                    raise KeyError(f"an item of {table!r} that was not asked for")
+                read[ident] = item
+        for table, unprocessed in (response.get("UnprocessedKeys") or {}).items():
+            for key in unprocessed.get("Keys", []):
+                ident = identity(table, key)
+                left[ident] = pending[ident]
+    found.update(read)
     return left
 
 
@@ -165,4 +173,8 @@ async def transact_get(
         )
     items = [{"Get": {"TableName": r.table, "Key": key}} for r, key in wanted]
     response = await database.transport.call("TransactGetItems", {"TransactItems": items})
-    return [entry.get("Item") for entry in response.get("Responses", [])]
+    with reading("TransactGetItems"):
+        found = [entry.get("Item") for entry in response["Responses"]]
+        if len(found) != len(wanted):
+            raise ValueError(f"{len(found)} responses for {len(wanted)} keys")
+        return found

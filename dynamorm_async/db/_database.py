@@ -64,6 +64,14 @@ class Database:
             config, session, retry_policy=retry_policy, breaker=circuit_breaker
         )
         self.table_name_template = table_name_template
+        given: object = table_name_vars  # typed as a Mapping, but callers err
+        if given is not None and not (
+            isinstance(given, Mapping) and all(isinstance(k, str) for k in given)
+        ):
+            raise MappingError(
+                f"table_name_vars must map names to strings, like {{'env': 'prod'}}; "
+                f"got {table_name_vars!r}"
+            )
         self.table_name_vars = dict(table_name_vars or {})
         _check_template(table_name_template, self.table_name_vars)
         self._mappers: dict[type, list[Mapper[Any]]] = {}
@@ -95,6 +103,7 @@ class Database:
         retry_policy: RetryPolicy | None = None,
         circuit_breaker: CircuitBreaker | None = None,
         session: AioSession | None = None,
+        log_values: bool = False,
     ) -> Database:
         """A `Database` to open with ``async with``.
 
@@ -124,6 +133,8 @@ class Database:
             circuit_breaker: a `CircuitBreaker` to fail fast while DynamoDB keeps
                 failing (none by default); its ``state`` says where it stands.
             session: an aiobotocore session to create the client from.
+            log_values: show keys, items and expression values in the debug log of
+                requests (logger ``dynamorm_async.requests``); redacted by default.
         """
         config = ClientConfig(
             endpoint_url=endpoint_url,
@@ -136,6 +147,7 @@ class Database:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_attempts=max_attempts,
+            log_values=log_values,
         )
         return cls(
             config,

@@ -34,6 +34,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, Path, PathLike, Size, where
 from dynamorm_async.query import Explain, Plan, QuerySpec
+from dynamorm_async.transport import malformed
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -420,7 +421,11 @@ class _Reader(Generic[T]):
                 _discard(task)
 
     async def _send(self, plan: Plan, request: dict[str, Any]) -> dict[str, Any]:
-        return await self._repo.database.transport.call(plan.operation, request)
+        response = await self._repo.database.transport.call(plan.operation, request)
+        problem = _page_problem(response, request, plan.key_names)
+        if problem is not None:
+            raise malformed(plan.operation, plan.table, problem)
+        return response
 
     def _start_key(self, plan: Plan, cursor: str) -> tuple[dict[str, Any], int | None]:
         """The start key in `cursor` and the items returned before it, checked."""
@@ -517,3 +522,40 @@ class Scan(_Reader[T]):
     def as_dicts(self) -> Scan[dict[str, Any]]:
         """Return dicts of the fields read (by Python name) instead of objects."""
         return Scan(self._repo, attrs.evolve(self.spec, as_dicts=True))
+
+
+_KEY_TYPES = frozenset({"S", "N", "B"})
+
+
+def _key_value(value: object) -> bool:
+    """Whether `value` is a key attribute's AttributeValue: one S, N or B."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((tag, inner),) = value.items()
+    return tag in _KEY_TYPES and isinstance(inner, (str, bytes))
+
+
+def _page_problem(
+    response: dict[str, Any], request: dict[str, Any], key_names: frozenset[str]
+) -> str | None:
+    """What is wrong with a Query or Scan response, if anything: the fields paging and
+    cursors rely on must have their shape, and a key must never come back twice."""
+    items = response.get("Items", [])
+    if not isinstance(items, list):
+        return f"Items is a {type(items).__name__}, not a list"
+    for item in items:
+        if not isinstance(item, dict):
+            return f"an item is a {type(item).__name__}, not a map"
+        for name in key_names:
+            if name in item and not _key_value(item[name]):
+                return f"an item's key attribute {name!r} is {item[name]!r}"
+    count = response.get("Count", 0)
+    if type(count) is not int or count < 0:
+        return f"Count is {count!r}"
+    last = response.get("LastEvaluatedKey")
+    if last is not None:
+        if not (isinstance(last, dict) and last and all(map(_key_value, last.values()))):
+            return f"LastEvaluatedKey is {last!r}"
+        if last == request.get("ExclusiveStartKey"):
+            return "the LastEvaluatedKey it was sent came back: reading would never end"
+    return None

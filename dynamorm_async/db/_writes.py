@@ -39,7 +39,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, PathLike, Update
 from dynamorm_async.mapping import Mapper
-from dynamorm_async.transport import is_retryable
+from dynamorm_async.transport import is_retryable, reading
 
 if TYPE_CHECKING:
     from dynamorm_async.db._database import Database
@@ -296,8 +296,11 @@ class UnitOfWork(_Writes):
         self._paths: dict[Identity, bool] = {}
         self._settled: set[int] = set()
         self._unsettled_source: list[tuple[Repository[Any], ops.WriteOp]] = []
-        #: After a commit was interrupted (cancelled): the writes whose outcome is
-        #: unknown, as failures to give to `retry` (puts and deletes are safe to repeat).
+        self._failures: list[WriteFailure] = []
+        #: After a commit was interrupted (cancelled): every write not known to be
+        #: applied, as failures to give to `retry`: those whose outcome is unknown (a
+        #: retryable `TransportError`; puts and deletes are safe to repeat) and those
+        #: that had already failed, with their own error.
         self.unsettled: tuple[WriteFailure, ...] = ()
 
     async def __aenter__(self) -> UnitOfWork:
@@ -335,10 +338,13 @@ class UnitOfWork(_Writes):
                     "it may or may not have been applied",
                     retryable=True,
                 )
-                self.unsettled = tuple(
-                    _failure(r, op, interrupted)
-                    for r, op in self._unsettled_source
-                    if id(op) not in self._settled
+                self.unsettled = (
+                    *self._failures,  # failed before the interruption: still not applied
+                    *(
+                        _failure(r, op, interrupted)
+                        for r, op in self._unsettled_source
+                        if id(op) not in self._settled
+                    ),
                 )
 
     async def _commit(self, recorded: list[tuple[Repository[Any], ops.WriteOp]]) -> None:
@@ -351,7 +357,7 @@ class UnitOfWork(_Writes):
             elif not isinstance(op, ops.CheckOp):
                 singles.append((repository, op))
         batched = list(latest.values())
-        failures: list[WriteFailure] = []
+        failures = self._failures = []  # kept on the unit: a cancellation reports them
         limiter = anyio.CapacityLimiter(self.concurrency)
 
         settled = self._settled
@@ -435,18 +441,21 @@ class UnitOfWork(_Writes):
             raise Unprocessed(len(pending), "item(s)", throttled=exc) from exc
         left: dict[Identity, tuple[Repository[Any], ops.WriteOp]] = {}
         tables = {r.table: r.mapper for r, _ in pending.values()}
-        for table, entries in (response.get("UnprocessedItems") or {}).items():
-            # Mappers sharing a table share its key attributes: any of them will do.
-            mapper = tables[table]
-            stored_keys = [mapper.stored_name(field) for field in mapper.key_fields]
-            for entry in entries:
-                if "PutRequest" in entry:
-                    item = entry["PutRequest"]["Item"]
-                    key = {name: item[name] for name in stored_keys}
-                else:
-                    key = entry["DeleteRequest"]["Key"]
-                ident = identity(table, key)
-                left[ident] = pending[ident]
+        # An entry not sent, or of an odd shape: what was written is unknown, so every
+        # item of the request is reported (with this error), as after a lost response.
+        with reading("BatchWriteItem"):
+            for table, entries in (response.get("UnprocessedItems") or {}).items():
+                # Mappers sharing a table share its key attributes: any of them will do.
+                mapper = tables[table]
+                stored_keys = [mapper.stored_name(field) for field in mapper.key_fields]
+                for entry in entries:
+                    if "PutRequest" in entry:
+                        item = entry["PutRequest"]["Item"]
+                        key = {name: item[name] for name in stored_keys}
+                    else:
+                        key = entry["DeleteRequest"]["Key"]
+                    ident = identity(table, key)
+                    left[ident] = pending[ident]
         return left
 
 

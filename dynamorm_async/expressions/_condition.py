@@ -269,7 +269,14 @@ class Condition:
         The text of a structurally identical condition (same paths and operators,
         other values) compiled before with the same resolver is reused.
         """
-        return compile_cached(self, resolver, params)
+        try:
+            return compile_cached(self, resolver, params)
+        except RecursionError:
+            # Compiling walks the tree recursively; past Python's stack, refuse clearly.
+            raise ValidationError(
+                "the condition is nested too deeply to compile (over about a hundred "
+                "levels of & and |); flatten it, e.g. with is_in()"
+            ) from None
 
     def emit(self, resolver: Resolver, params: Params) -> str:
         """Compile without the cache (the reference the cache replays)."""

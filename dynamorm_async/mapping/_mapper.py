@@ -23,6 +23,7 @@ from dynamorm_async.convert import (
     TypeRegistry,
     decode_any,
     default_registry,
+    item_size,
     omission_reads_back,
 )
 from dynamorm_async.errors import ConversionError, MappingError, ValidationError, readable_key
@@ -368,7 +369,12 @@ class Mapper(Generic[T]):
 
     def encode_value(self, value: Any, tp: Any) -> dict[str, Any] | None:
         """`value` as an AttributeValue of type `tp` (for expressions)."""
-        return self.registry.encode_value(value, tp)
+        encoded = self.registry.encode_value(value, tp)
+        if encoded is not None:
+            # Walks the text as a put's size check does: what has no UTF-8 form (a lone
+            # surrogate) is refused before it is sent.
+            item_size({"": encoded})
+        return encoded
 
     # --- items and keys --------------------------------------------------------------
 
@@ -421,7 +427,7 @@ class Mapper(Generic[T]):
             extra = set(values) - set(self.key_fields)
             if extra:
                 raise ValidationError(
-                    f"{self.cls.__name__} key has unknown fields {sorted(extra)}; "
+                    f"{self.cls.__name__} key has unknown fields {sorted(extra, key=repr)}; "
                     f"the key fields are {list(self.key_fields)}",
                 )
             missing = [name for name in self.key_fields if name not in values]
@@ -486,7 +492,12 @@ class Mapper(Generic[T]):
                 f"{self.cls.__name__}.{name} is a key field and cannot be empty "
                 "(DynamoDB allows empty strings and binary everywhere but in keys)",
             )
-        size = len(value.encode("utf-8")) if tag == "S" else len(value)
+        try:
+            size = len(value.encode("utf-8")) if tag == "S" else len(value)
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"{self.cls.__name__}.{name} is not valid Unicode text (a lone surrogate)"
+            ) from exc
         if size > self._key_limits[name]:
             raise ValidationError(
                 f"{self.cls.__name__}.{name} is a key field of {size} bytes; DynamoDB "

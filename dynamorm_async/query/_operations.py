@@ -117,9 +117,13 @@ class _Write(Generic[T]):
         if self.expected_version is None:
             return False
         name = self.mapper.stored_name(self.mapper.version_attribute or "")
-        current = (stored or {}).get(name, {}).get("N")
-        # No item, or an item written before versioning, counts as version 0.
-        return int(current or 0) != self.expected_version
+        current = stored.get(name) if isinstance(stored, dict) else None
+        number = current.get("N") if isinstance(current, dict) else None
+        try:
+            # No item, or an item written before versioning, counts as version 0.
+            return int(number or 0) != self.expected_version
+        except (TypeError, ValueError):  # not a version this library wrote: it differs
+            return True
 
 
 @attrs.frozen

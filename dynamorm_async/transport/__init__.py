@@ -1,17 +1,29 @@
 """The aiobotocore client, the mapping of its errors, retries and the circuit breaker
 (layer 4)."""
 
-from dynamorm_async.transport._client import ClientConfig, Transport, map_client_error
+from dynamorm_async.transport._client import (
+    ClientConfig,
+    Interceptor,
+    Send,
+    Transport,
+    malformed,
+    map_client_error,
+    reading,
+)
 from dynamorm_async.transport._recording import RecordingTransport, is_read
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy, is_retryable
 
 __all__ = [
     "CircuitBreaker",
     "ClientConfig",
+    "Interceptor",
     "RecordingTransport",
     "RetryPolicy",
+    "Send",
     "Transport",
     "is_read",
     "is_retryable",
+    "malformed",
     "map_client_error",
+    "reading",
 ]

@@ -6,8 +6,13 @@ exceptions into the `dynamorm_async.errors` tree, with the request's context.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import os
-from collections.abc import Callable
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -18,6 +23,7 @@ from aiobotocore.session import AioSession, get_session
 from botocore import xform_name
 from botocore.exceptions import (
     BotoCoreError,
+    ChecksumError,
     ClientError,
     ConnectionError,
     HTTPClientError,
@@ -25,6 +31,7 @@ from botocore.exceptions import (
     NoRegionError,
     ParamValidationError,
 )
+from botocore.parsers import ResponseParserError
 
 from dynamorm_async.errors import (
     CancellationReason,
@@ -40,7 +47,25 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy
 
-__all__ = ["ClientConfig", "Transport", "map_client_error"]
+__all__ = [
+    "ClientConfig",
+    "Interceptor",
+    "Send",
+    "Transport",
+    "malformed",
+    "map_client_error",
+    "reading",
+]
+
+_log = logging.getLogger("dynamorm_async.requests")
+
+#: Sends a request (the keyword arguments of the botocore call) and returns the response.
+Send = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+#: ``(operation, request, send) -> response``: wraps each request the transport sends
+#: (every attempt). It may change the request or the response, or raise botocore's
+#: exceptions, which are mapped as the client's own (see `Transport.interceptors`).
+Interceptor = Callable[[str, dict[str, Any], Send], Awaitable[dict[str, Any]]]
 
 # Where no region is configured, a local endpoint (moto, DynamoDB Local) still needs one
 # to sign requests; any region works there.
@@ -68,6 +93,8 @@ class ClientConfig:
         connect_timeout: seconds to wait for a connection.
         read_timeout: seconds to wait for a response.
         max_attempts: tries per call of the default `RetryPolicy`.
+        log_values: whether the debug log of requests (logger ``dynamorm_async.requests``)
+            shows keys, items and expression values; by default they are redacted.
     """
 
     endpoint_url: str | None = None
@@ -80,6 +107,7 @@ class ClientConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 3
+    log_values: bool = False
 
     def __repr__(self) -> str:
         # Secrets never appear in reprs, logs or errors.
@@ -111,6 +139,9 @@ class Transport:
         self._client: Any = None
         self._methods: dict[str, Any] = {}
         self._opening = anyio.Lock()
+        #: Wrappers around every request sent, outermost first (fault injection,
+        #: recording); see `Interceptor`.
+        self.interceptors: list[Interceptor] = []
 
     @property
     def is_open(self) -> bool:
@@ -162,6 +193,7 @@ class Transport:
         except (BotoCoreError, ValueError) as exc:  # unknown profile, bad endpoint URL...
             await stack.aclose()
             raise TransportError(f"cannot create the DynamoDB client: {exc}") from exc
+        self._client.meta.events.register("before-parse.dynamodb", _check_body)
         self._stack = stack
 
     async def close(self) -> None:
@@ -221,8 +253,15 @@ class Transport:
         method = self._methods.get(operation)
         if method is None:
             method = self._methods[operation] = getattr(self.client, xform_name(operation))
+        debug = _log.isEnabledFor(logging.DEBUG)
+        if debug:
+            started = time.perf_counter()
+            _log.debug("%s", describe_request(operation, request, self.config.log_values))
         try:
-            response: dict[str, Any] = await method(**request)
+            if self.interceptors:
+                response: dict[str, Any] = await self._intercepted(operation, request, method)
+            else:
+                response = await method(**request)
         except ClientError as exc:
             raise map_client_error(exc, operation, request, key) from exc
         except (NoCredentialsError, NoRegionError) as exc:
@@ -237,11 +276,131 @@ class Transport:
             raise TransportError(
                 f"{type(exc).__name__}: {exc}", retryable=True, **_context(operation, request, key)
             ) from exc
+        except (ChecksumError, ResponseParserError) as exc:  # corrupted on the way: again
+            raise TransportError(
+                f"the response was corrupted: {exc}",
+                retryable=True,
+                **_context(operation, request, key),
+            ) from exc
         except BotoCoreError as exc:
             raise TransportError(
                 f"{type(exc).__name__}: {exc}", **_context(operation, request, key)
             ) from exc
+        except DynamORMError:  # raised by an interceptor, already typed
+            raise
+        except Exception as exc:  # botocore could not read the response
+            raise malformed(operation, request.get("TableName"), exc) from exc
+        if debug:
+            elapsed = (time.perf_counter() - started) * 1000
+            _log.debug("%s answered in %.1f ms", operation, elapsed)
         return response
+
+    def _intercepted(
+        self, operation: str, request: dict[str, Any], method: Any
+    ) -> Awaitable[dict[str, Any]]:
+        send: Send = lambda r: method(**r)  # noqa: E731
+        for interceptor in reversed(self.interceptors):
+            send = _bind(interceptor, operation, send)
+        return send(request)
+
+
+def _bind(interceptor: Interceptor, operation: str, send: Send) -> Send:
+    return lambda request: interceptor(operation, request, send)
+
+
+def _check_body(response_dict: dict[str, Any], **_: Any) -> None:
+    """Refuse a successful response whose body was damaged on the way.
+
+    botocore's standard retry mode, which we use with one attempt, only retries on a
+    wrong ``x-amz-crc32`` and otherwise keeps the damaged body; and it reads a body
+    that is not JSON as an empty answer. Without the header (emulators), a body must at
+    least be one JSON object.
+    """
+    if response_dict["status_code"] >= 300:
+        return  # errors keep botocore's parsing
+    body = response_dict["body"]
+    if not isinstance(body, bytes):
+        return
+    expected = response_dict["headers"].get("x-amz-crc32")
+    if expected is not None:
+        actual = zlib.crc32(body) & 0xFFFFFFFF
+        if not expected.isdigit() or int(expected) != actual:
+            raise ChecksumError(
+                checksum_type="crc32", expected_checksum=expected, actual_checksum=actual
+            )
+    elif body:
+        # No checksum to go by (AWS always sends one): the body must at least parse.
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ResponseParserError(f"the body is not a JSON object: {body[:60]!r}")
+
+
+def malformed(operation: str, table: str | None, problem: object) -> DynamoDBError:
+    """The error for a response of an unexpected shape (a broken server or proxy)."""
+    detail = f"{type(problem).__name__}: {problem}" if isinstance(problem, Exception) else problem
+    return DynamoDBError(
+        f"the {operation} response is malformed: {detail}",
+        code="MalformedResponse",
+        table=table,
+        operation=operation,
+    )
+
+
+@contextlib.contextmanager
+def reading(operation: str, table: str | None = None) -> Iterator[None]:
+    """Turn a response of an unexpected shape, met while reading it, into a
+    `DynamoDBError` (code ``MalformedResponse``) instead of a bare `KeyError`..."""
+    try:
+        yield
+    except DynamORMError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
+        raise malformed(operation, table, exc) from exc
+
+
+def describe_request(operation: str, request: dict[str, Any], show_values: bool) -> str:
+    """One log line for a request: its table, expressions and settings; values only if
+    asked.
+
+    Expressions never hold values (they are placeholders), so they are always shown;
+    keys, items and the placeholders' values are user data, shown as their attribute
+    names and types (``{'id': <S>}``) unless `show_values`.
+    """
+    shown = request if show_values else _redacted(request)
+    return " ".join([operation, *(f"{name}={value!r}" for name, value in shown.items())])
+
+
+class _Type(str):
+    """An AttributeValue's type, shown in place of its value."""
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
+
+# Request fields that carry user data as AttributeValues.
+_DATA_FIELDS = frozenset({"Key", "Item", "Keys", "ExclusiveStartKey", "ExpressionAttributeValues"})
+
+
+def _redacted(value: Any, data: bool = False) -> Any:
+    """`value` with the AttributeValues under `_DATA_FIELDS` replaced by their types;
+    a long list (a batch) cut to its first entry and a count."""
+    if isinstance(value, dict):
+        if data and len(value) == 1:
+            ((tag, _),) = value.items()
+            if tag in _TYPE_TAGS:
+                return _Type(tag)
+        return {k: _redacted(v, data or k in _DATA_FIELDS) for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) > 2:
+            return [_redacted(value[0], data), _Type(f"... {len(value)} in all")]
+        return [_redacted(v, data) for v in value]
+    return value
+
+
+_TYPE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
 
 
 def _env_region() -> str | None:

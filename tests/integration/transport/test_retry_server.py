@@ -13,7 +13,6 @@ the number of attempts the `RetryPolicy` made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
 import time
@@ -22,6 +21,7 @@ from collections.abc import AsyncIterator
 import attrs
 import pytest
 import pytest_asyncio
+from _fake_http import FakeServer, read_request, write_response
 from aiobotocore.session import AioSession, get_session
 
 from dynamorm_async import (
@@ -72,7 +72,7 @@ def connect(url: str, **kwargs) -> Database:
     return Database.connect(url, mappers=[things], session=session(), **LOCAL_CREDENTIALS, **kwargs)
 
 
-class FakeEndpoint:
+class FakeEndpoint(FakeServer):
     """A local TCP server; `mode` says how it treats each connection:
 
     * ``"drop"``: close it at once (the client sees the connection closed);
@@ -82,78 +82,35 @@ class FakeEndpoint:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.mode: str | tuple[int, str | None] = "drop"
         self.connections = 0
         self.requests = 0
-        self._server: asyncio.Server | None = None
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        try:
-            mode = self.mode
-            if mode == "drop":
-                return
-            if mode == "hang":
-                await reader.read()  # until the client gives up and closes
-                return
-            status, code = mode
-            while await self._read_request(reader):
-                self.requests += 1
-                if code is None:
-                    body = b"{}"
-                else:
-                    body = json.dumps(
-                        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "boom"}
-                    ).encode()
-                writer.write(
-                    b"HTTP/1.1 %d Whatever\r\n"
-                    b"Content-Type: application/x-amz-json-1.0\r\n"
-                    b"Content-Length: %d\r\n\r\n" % (status, len(body)) + body
-                )
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    @staticmethod
-    async def _read_request(reader: asyncio.StreamReader) -> bool:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return False  # the client closed a kept-alive connection
-        length = 0
-        for line in head.split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        await reader.readexactly(length)
-        return True
+        mode = self.mode
+        if mode == "drop":
+            return
+        if mode == "hang":
+            await reader.read()  # until the client gives up and closes
+            return
+        status, code = mode
+        while await read_request(reader) is not None:
+            self.requests += 1
+            if code is None:
+                body = b"{}"
+            else:
+                body = json.dumps(
+                    {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "boom"}
+                ).encode()
+            await write_response(writer, status, body)
 
 
 @pytest_asyncio.fixture
 async def endpoint() -> AsyncIterator[FakeEndpoint]:
-    server = FakeEndpoint()
-    await server.start()
-    try:
+    async with FakeEndpoint() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 # --- a closed port ---------------------------------------------------------------------

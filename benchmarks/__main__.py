@@ -1,8 +1,9 @@
 """``python -m benchmarks``: run the benchmarks and print a table of ratios."""
 
-from benchmarks import expressions, marshalling, unit_of_work
+from benchmarks import calls, expressions, marshalling, unit_of_work
 
 if __name__ == "__main__":
     marshalling.main()
     expressions.main()
     unit_of_work.main()
+    calls.main([])

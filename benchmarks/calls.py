@@ -1,0 +1,249 @@
+"""Calls per second against the canned server: dynamorm_async against the raw SDK and
+peers, interleaved round by round, at concurrency 1 and 32.
+
+``python -m benchmarks.calls [--rounds N] [--calls N]``. Implementations:
+
+* ``aiobotocore``: raw calls with hand-built AttributeValue dicts, and boto3's
+  `TypeDeserializer` on what is read (the baseline, ratio 1.00);
+* ``dynamorm_async``: ``repo.get``, ``repo.put``, ``query(...).all()`` returning attrs
+  instances;
+* ``aiodynamo`` (on aiohttp; returns plain dicts), if installed (``bench`` extra);
+* ``aiohttp floor``: a raw POST of a prepared, unsigned body, no parsing: the least a
+  Python HTTP client can cost.
+
+A ratio is calls/s of the implementation over the baseline's, in the same round; the
+table gives the median of the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import attrs
+from aiobotocore.session import get_session
+from boto3.dynamodb.types import TypeDeserializer
+
+from benchmarks._canned import QUERY_ITEMS, item, running_canned_server
+from dynamorm_async import Database, Mapper
+from dynamorm_async.testing import LOCAL_CREDENTIALS
+
+Call = Callable[[], Awaitable[Any]]
+
+
+@attrs.define
+class Line:
+    sku: str
+    qty: int
+
+
+@attrs.define
+class Address:
+    street: str
+    city: str
+    zip: str
+
+
+@attrs.define
+class Order:
+    pk: str
+    sk: int
+    name: str = ""
+    status: str = ""
+    total: Decimal = Decimal(0)
+    quantity: int = 0
+    paid: bool = False
+    note: str | None = None
+    tags: set[str] = attrs.Factory(set)
+    scores: set[Decimal] = attrs.Factory(set)
+    lines: list[Line] = attrs.Factory(list)
+    address: Address | None = None
+    created: dt.datetime | None = None
+    version: int = 0
+    blob: bytes = b""
+
+
+orders = Mapper(Order, table="orders", partition_key="pk", sort_key="sk")
+# As botocore hands it over: binary values decoded from base64.
+WIRE_ITEM = {**item(1), "blob": {"B": bytes(range(8))}}
+ORDER = orders.decode(WIRE_ITEM)
+
+
+async def setup(url: str, stack: AsyncExitStack) -> dict[str, dict[str, Call]]:
+    """The implementations of each case, ready to call."""
+    session = get_session()
+    client = await stack.enter_async_context(
+        session.create_client("dynamodb", endpoint_url=url, **LOCAL_CREDENTIALS)
+    )
+    deserializer = TypeDeserializer()
+
+    def plain(raw: dict[str, Any]) -> dict[str, Any]:
+        return {k: deserializer.deserialize(v) for k, v in raw.items()}
+
+    async def raw_get() -> Any:
+        response = await client.get_item(
+            TableName="orders", Key={"pk": {"S": "customer#42"}, "sk": {"N": "1"}}
+        )
+        return plain(response["Item"])
+
+    async def raw_put() -> Any:
+        return await client.put_item(TableName="orders", Item=WIRE_ITEM)
+
+    async def raw_query() -> Any:
+        response = await client.query(
+            TableName="orders",
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": "pk"},
+            ExpressionAttributeValues={":p": {"S": "customer#42"}},
+        )
+        return [plain(i) for i in response["Items"]]
+
+    db = await stack.enter_async_context(
+        Database.connect(url, mappers=[orders], **LOCAL_CREDENTIALS)
+    )
+    repo = db.repository(orders)
+    query = repo.where("pk", "=", "customer#42")
+
+    async def ours_get() -> Any:
+        return await repo.get(("customer#42", 1))
+
+    async def ours_put() -> Any:
+        return await repo.put(ORDER)
+
+    async def ours_query() -> Any:
+        found = await query.all()
+        assert len(found) == QUERY_ITEMS
+        return found
+
+    http = await stack.enter_async_context(aiohttp.ClientSession())
+    bodies = {
+        "GetItem": json.dumps({"TableName": "orders", "Key": item(1)}).encode(),
+        "PutItem": json.dumps({"TableName": "orders", "Item": item(1)}).encode(),
+        "Query": json.dumps({"TableName": "orders"}).encode(),
+    }
+
+    def floor(operation: str) -> Call:
+        headers = {
+            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+            "Content-Type": "application/x-amz-json-1.0",
+        }
+
+        async def post() -> Any:
+            async with http.post(url, data=bodies[operation], headers=headers) as response:
+                return await response.read()
+
+        return post
+
+    cases: dict[str, dict[str, Call]] = {
+        "GetItem": {"aiobotocore": raw_get, "dynamorm_async": ours_get},
+        "PutItem": {"aiobotocore": raw_put, "dynamorm_async": ours_put},
+        f"Query ({QUERY_ITEMS} items)": {"aiobotocore": raw_query, "dynamorm_async": ours_query},
+    }
+    await _add_aiodynamo(cases, url, http)
+    for case, operation in zip(cases, ["GetItem", "PutItem", "Query"], strict=True):
+        cases[case]["aiohttp floor"] = floor(operation)
+    return cases
+
+
+async def _add_aiodynamo(cases: dict[str, dict[str, Call]], url: str, http: Any) -> None:
+    try:
+        from aiodynamo.client import Client
+        from aiodynamo.credentials import Key, StaticCredentials
+        from aiodynamo.expressions import HashKey
+        from aiodynamo.http.aiohttp import AIOHTTP
+        from yarl import URL
+    except ImportError:  # the bench extra is not installed
+        return
+    credentials = StaticCredentials(
+        Key(LOCAL_CREDENTIALS["aws_access_key_id"], LOCAL_CREDENTIALS["aws_secret_access_key"])
+    )
+    table = Client(AIOHTTP(http), credentials, "us-east-1", endpoint=URL(url)).table("orders")
+    plain_item = {k: TypeDeserializer().deserialize(v) for k, v in WIRE_ITEM.items()}
+    plain_item["blob"] = bytes(plain_item["blob"])  # not boto3's Binary wrapper
+
+    async def get() -> Any:
+        return await table.get_item({"pk": "customer#42", "sk": 1})
+
+    async def put() -> Any:
+        return await table.put_item(plain_item)
+
+    async def query() -> Any:
+        return [i async for i in table.query(HashKey("pk", "customer#42"))]
+
+    names = list(cases)
+    cases[names[0]]["aiodynamo"] = get
+    cases[names[1]]["aiodynamo"] = put
+    cases[names[2]]["aiodynamo"] = query
+
+
+async def calls_per_second(call: Call, calls: int, concurrency: int) -> float:
+    """`calls` calls, `concurrency` at a time; calls per second."""
+    per_worker = calls // concurrency
+
+    async def worker() -> None:
+        for _ in range(per_worker):
+            await call()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return per_worker * concurrency / (time.perf_counter() - start)
+
+
+async def measure(rounds: int, calls: int) -> list[tuple[str, int, str, float, float]]:
+    """Rows of (case, concurrency, implementation, median calls/s, median ratio)."""
+    rows = []
+    with running_canned_server() as url:
+        async with AsyncExitStack() as stack:
+            cases = await setup(url, stack)
+            for impls in cases.values():  # warm up: connections, caches, botocore models
+                for call in impls.values():
+                    await calls_per_second(call, 32, 32)
+            for case, impls in cases.items():
+                for concurrency in (1, 32):
+                    rates: dict[str, list[float]] = {name: [] for name in impls}
+                    ratios: dict[str, list[float]] = {name: [] for name in impls}
+                    n = calls if "Query" not in case else max(32, calls // 4)
+                    for _ in range(rounds):
+                        this = {
+                            name: await calls_per_second(call, n, concurrency)
+                            for name, call in impls.items()
+                        }
+                        for name, rate in this.items():
+                            rates[name].append(rate)
+                            ratios[name].append(rate / this["aiobotocore"])
+                    for name in impls:
+                        rows.append(
+                            (
+                                case,
+                                concurrency,
+                                name,
+                                statistics.median(rates[name]),
+                                statistics.median(ratios[name]),
+                            )
+                        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=320)
+    args = parser.parse_args(argv)
+    rows = asyncio.run(measure(args.rounds, args.calls))
+    print(f"{'case':<22} {'conc':>4} {'implementation':<16} {'calls/s':>9} {'vs aiobotocore':>15}")
+    for case, concurrency, name, rate, ratio in rows:
+        print(f"{case:<22} {concurrency:>4} {name:<16} {rate:>9.0f} {ratio:>14.2f}x")
+
+
+if __name__ == "__main__":
+    main()

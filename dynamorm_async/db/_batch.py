@@ -136,7 +136,6 @@ async def _read(
         tables[repository.table] = repository
     response = await database.transport.call("BatchGetItem", {"RequestItems": request})
     left: dict[Identity, tuple[Repository[Any], dict[str, Any]]] = {}
-    read: dict[Identity, dict[str, Any]] = {}
     # Items of a table or a key never asked for, or without their key: malformed.
     with reading("BatchGetItem"):
         for table, items in (response.get("Responses") or {}).items():
@@ -146,12 +145,11 @@ async def _read(
                 ident = identity(table, {name: item[name] for name in names})
                 if ident not in pending:
                     raise KeyError(f"an item of {table!r} that was not asked for")
-                read[ident] = item
+                found[ident] = item
         for table, unprocessed in (response.get("UnprocessedKeys") or {}).items():
             for key in unprocessed.get("Keys", []):
                 ident = identity(table, key)
                 left[ident] = pending[ident]
-    found.update(read)
     return left
 
 

@@ -26,6 +26,14 @@ def tests(session: nox.Session) -> None:
     session.run("coverage", "report")
 
 
+@nox.session(name="tests-without-fast-path")
+def tests_without_fast_path(session: nox.Session) -> None:
+    """Run the test suite with the fast path off (botocore's parser and validator)."""
+    session.install("-e", ".[test]")
+    args = session.posargs or ["-q"]
+    session.run("python", "-m", "pytest", *args, env={"DYNAMORM_FAST_PATH": "0"})
+
+
 @nox.session(name="dynamodb-local")
 def dynamodb_local(session: nox.Session) -> None:
     """Run the integration tests against AWS's DynamoDB Local (needs root, Java 17, npm).

@@ -5,7 +5,10 @@ answers from precomputed bodies (with their ``x-amz-crc32``), so what a benchmar
 measures is the client. It is a tiny asyncio HTTP/1.1 server with keep-alive, on
 127.0.0.1, in its own process (`running_canned_server`). It picks the answer by the
 ``X-Amz-Target`` header (the operation), and for a Query by the table name: ``big``
-answers a page of about 1 MB, any other table a page of `QUERY_ITEMS` items.
+answers a page of about 1 MB, ``stream`` pages of `STREAM_PAGE` items with a
+``LastEvaluatedKey`` each, continuing after the request's ``ExclusiveStartKey``, up to
+`STREAM_ITEMS` items in all (the last page without one), and any other table a page of
+`QUERY_ITEMS` items.
 
 The items are those of `item(n)`: 15 attributes of the usual types, so that decoding
 costs what it costs on real data.
@@ -17,16 +20,30 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import re
 import socket
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["BIG_ITEMS", "QUERY_ITEMS", "answers", "item", "running_canned_server"]
+__all__ = [
+    "BIG_ITEMS",
+    "QUERY_ITEMS",
+    "STREAM_ITEMS",
+    "STREAM_PAGE",
+    "answers",
+    "item",
+    "running_canned_server",
+    "stream_page",
+]
 
 QUERY_ITEMS = 100
 #: Items of the ~1 MB page (each about 1.1 KB).
 BIG_ITEMS = 900
+#: Items a Query on the ``stream`` table returns, over all its pages.
+STREAM_ITEMS = 100_000
+#: Items of each page of the ``stream`` table (about 630 KB).
+STREAM_PAGE = 1_000
 
 
 def item(n: int, *, padding: int = 0) -> dict[str, Any]:
@@ -70,6 +87,29 @@ def answers() -> dict[tuple[str, str], bytes]:
     return {key: json.dumps(body).encode() for key, body in bodies.items()}
 
 
+def stream_page(start: int) -> bytes:
+    """The body of the ``stream`` table's page starting at item `start`: up to
+    `STREAM_PAGE` items, with a ``LastEvaluatedKey`` unless it is the last page."""
+    numbers = range(start, min(start + STREAM_PAGE, STREAM_ITEMS))
+    body: dict[str, Any] = {
+        "Items": [item(n) for n in numbers],
+        "Count": len(numbers),
+        "ScannedCount": len(numbers),
+    }
+    if numbers and numbers[-1] < STREAM_ITEMS - 1:
+        body["LastEvaluatedKey"] = {"pk": {"S": "customer#42"}, "sk": {"N": str(numbers[-1])}}
+    return json.dumps(body).encode()
+
+
+def _stream_start(body: bytes) -> int:
+    """Where a ``stream`` Query continues: after its ``ExclusiveStartKey``, if any."""
+    start_key = json.loads(body).get("ExclusiveStartKey")
+    return 0 if start_key is None else int(start_key["sk"]["N"]) + 1
+
+
+_TABLE_NAME = re.compile(rb'"TableName":\s*"([^"]*)"')
+
+
 def _response(body: bytes) -> bytes:
     crc = zlib.crc32(body) & 0xFFFFFFFF
     head = (
@@ -84,6 +124,8 @@ def _response(body: bytes) -> bytes:
 
 async def _serve(sock: socket.socket) -> None:
     responses = {key: _response(body) for key, body in answers().items()}
+    # The stream's pages, built on first use (about 20 ms each), then answered as is.
+    stream: dict[int, bytes] = {}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -99,10 +141,15 @@ async def _serve(sock: socket.socket) -> None:
                     elif lower == b"x-amz-target":
                         operation = value.strip().decode().rpartition(".")[2]
                 body = await reader.readexactly(length) if length else b""
-                table = (
-                    "big" if b'"TableName": "big"' in body or b'"TableName":"big"' in body else "*"
-                )
-                answer = responses.get((operation, table)) or responses[(operation, "*")]
+                found = _TABLE_NAME.search(body)
+                table = found[1].decode() if found else "*"
+                if operation == "Query" and table == "stream":
+                    start = _stream_start(body)
+                    answer = stream.get(start)
+                    if answer is None:
+                        answer = stream[start] = _response(stream_page(start))
+                else:
+                    answer = responses.get((operation, table)) or responses[(operation, "*")]
                 writer.write(answer)
         except (asyncio.IncompleteReadError, ConnectionError, KeyError):
             pass

@@ -8,17 +8,24 @@ peers, interleaved round by round, at concurrency 1 and 32.
 * ``dynamorm_async``: ``repo.get``, ``repo.put``, ``query(...).all()`` returning attrs
   instances;
 * ``aiodynamo`` (on aiohttp; returns plain dicts), if installed (``bench`` extra);
+* ``boto3``: the synchronous client, with `TypeDeserializer` on reads like the baseline;
+* ``PynamoDB`` (synchronous, on botocore; returns `Model` instances), if installed
+  (``bench`` extra);
 * ``aiohttp floor``: a raw POST of a prepared, unsigned body, no parsing: the least a
   Python HTTP client can cost.
 
 A ratio is calls/s of the implementation over the baseline's, in the same round; the
-table gives the median of the rounds.
+table gives the median of the rounds. The synchronous peers (boto3, PynamoDB) are
+measured at concurrency 1 only: they are called directly in the measurement loop,
+blocking it for the call, as a thread hop would add its own cost; at concurrency 32
+they show "—".
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import datetime as dt
 import json
 import statistics
@@ -30,6 +37,7 @@ from typing import Any
 
 import aiohttp
 import attrs
+import boto3  # the baseline already needs it (TypeDeserializer)
 from aiobotocore.session import get_session
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -38,6 +46,9 @@ from dynamorm_async import Database, Mapper
 from dynamorm_async.testing import LOCAL_CREDENTIALS
 
 Call = Callable[[], Awaitable[Any]]
+
+#: Synchronous implementations: measured at concurrency 1 only.
+BLOCKING = frozenset({"boto3", "PynamoDB"})
 
 
 @attrs.define
@@ -149,6 +160,8 @@ async def setup(url: str, stack: AsyncExitStack) -> dict[str, dict[str, Call]]:
         f"Query ({QUERY_ITEMS} items)": {"aiobotocore": raw_query, "dynamorm_async": ours_query},
     }
     await _add_aiodynamo(cases, url, http)
+    _add_boto3(cases, url)
+    _add_pynamodb(cases, url)
     for case, operation in zip(cases, ["GetItem", "PutItem", "Query"], strict=True):
         cases[case]["aiohttp floor"] = floor(operation)
     return cases
@@ -185,6 +198,136 @@ async def _add_aiodynamo(cases: dict[str, dict[str, Call]], url: str, http: Any)
     cases[names[2]]["aiodynamo"] = query
 
 
+def _blocking(fn: Callable[[], Any]) -> Call:
+    """`fn` as a `Call`: run in the event loop's thread, which it blocks meanwhile."""
+
+    async def call() -> Any:
+        return fn()
+
+    return call
+
+
+def _add_boto3(cases: dict[str, dict[str, Call]], url: str) -> None:
+    """boto3's synchronous client: the baseline's calls, without the event loop."""
+    client = boto3.client("dynamodb", endpoint_url=url, **LOCAL_CREDENTIALS)
+    deserializer = TypeDeserializer()
+
+    def plain(raw: dict[str, Any]) -> dict[str, Any]:
+        return {k: deserializer.deserialize(v) for k, v in raw.items()}
+
+    def get() -> Any:
+        response = client.get_item(
+            TableName="orders", Key={"pk": {"S": "customer#42"}, "sk": {"N": "1"}}
+        )
+        return plain(response["Item"])
+
+    def put() -> Any:
+        return client.put_item(TableName="orders", Item=WIRE_ITEM)
+
+    def query() -> Any:
+        response = client.query(
+            TableName="orders",
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": "pk"},
+            ExpressionAttributeValues={":p": {"S": "customer#42"}},
+        )
+        return [plain(i) for i in response["Items"]]
+
+    found = get()
+    assert (found["sk"], found["lines"][0]["sku"]) == (1, "A-1"), found
+    assert len(query()) == QUERY_ITEMS
+    names = list(cases)
+    cases[names[0]]["boto3"] = _blocking(get)
+    cases[names[1]]["boto3"] = _blocking(put)
+    cases[names[2]]["boto3"] = _blocking(query)
+
+
+def _add_pynamodb(cases: dict[str, dict[str, Call]], url: str) -> None:
+    """PynamoDB, if installed: ``Model.get``, ``save`` and ``list(Model.query(...))``."""
+    try:
+        from pynamodb.attributes import (
+            BinaryAttribute,
+            BooleanAttribute,
+            ListAttribute,
+            MapAttribute,
+            NumberAttribute,
+            NumberSetAttribute,
+            UnicodeAttribute,
+            UnicodeSetAttribute,
+        )
+        from pynamodb.models import Model
+    except ImportError:  # the bench extra is not installed
+        return
+
+    class LineMap(MapAttribute):  # type: ignore[type-arg]
+        sku = UnicodeAttribute()
+        qty = NumberAttribute()
+
+    class AddressMap(MapAttribute):  # type: ignore[type-arg]
+        street = UnicodeAttribute()
+        city = UnicodeAttribute()
+        zip = UnicodeAttribute()
+
+    class PynamoOrder(Model):
+        """`Order` as a PynamoDB model: it reads the canned items as they are.
+
+        ``created`` is a plain string: `UTCDateTimeAttribute` only parses its own
+        ``%Y-%m-%dT%H:%M:%S.%f+0000`` format, not the item's ``+00:00`` ISO form.
+        Numbers are PynamoDB's ints and floats (it has no Decimal), ``blob`` is
+        `BinaryAttribute` without the legacy double base64 encoding, and ``note``
+        (NULL) reads as an absent optional string. No `VersionAttribute`, so ``save``
+        sends no condition, like the others' puts.
+        """
+
+        class Meta:
+            table_name = "orders"
+            host = url
+            region = LOCAL_CREDENTIALS["region_name"]
+            aws_access_key_id = LOCAL_CREDENTIALS["aws_access_key_id"]
+            aws_secret_access_key = LOCAL_CREDENTIALS["aws_secret_access_key"]
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = NumberAttribute(range_key=True)
+        name = UnicodeAttribute()
+        status = UnicodeAttribute()
+        total = NumberAttribute()
+        quantity = NumberAttribute()
+        paid = BooleanAttribute()
+        note = UnicodeAttribute(null=True)
+        tags = UnicodeSetAttribute()
+        scores = NumberSetAttribute()
+        lines = ListAttribute(of=LineMap)
+        address = AddressMap()
+        created = UnicodeAttribute()
+        version = NumberAttribute()
+        blob = BinaryAttribute(legacy_encoding=False)
+
+    # The item of the other puts, as botocore hands it over (binary already decoded).
+    order = PynamoOrder.from_raw_data(copy.deepcopy(WIRE_ITEM))
+
+    def get() -> Any:
+        return PynamoOrder.get("customer#42", 1)
+
+    def put() -> Any:
+        return order.save()
+
+    def query() -> Any:
+        return list(PynamoOrder.query("customer#42"))
+
+    found = get()
+    assert (found.pk, found.sk, found.total, found.note) == ("customer#42", 1, 129.95, None)
+    assert (found.tags, found.scores) == ({"gift", "priority", "fragile"}, {1, 2.5, 3})
+    assert [(line.sku, line.qty) for line in found.lines] == [("A-1", 2), ("B-7", 1)]
+    assert (found.address.city, found.blob) == ("Lisbon", bytes(range(8)))
+    assert (found.created, found.version, found.paid) == (WIRE_ITEM["created"]["S"], 3, True)
+    page = query()
+    assert (len(page), page[-1].sk) == (QUERY_ITEMS, QUERY_ITEMS - 1)
+    names = list(cases)
+    cases[names[0]]["PynamoDB"] = _blocking(get)
+    cases[names[1]]["PynamoDB"] = _blocking(put)
+    cases[names[2]]["PynamoDB"] = _blocking(query)
+
+
 async def calls_per_second(call: Call, calls: int, concurrency: int) -> float:
     """`calls` calls, `concurrency` at a time; calls per second."""
     per_worker = calls // concurrency
@@ -198,29 +341,40 @@ async def calls_per_second(call: Call, calls: int, concurrency: int) -> float:
     return per_worker * concurrency / (time.perf_counter() - start)
 
 
-async def measure(rounds: int, calls: int) -> list[tuple[str, int, str, float, float]]:
-    """Rows of (case, concurrency, implementation, median calls/s, median ratio)."""
-    rows = []
+async def measure(
+    rounds: int, calls: int
+) -> list[tuple[str, int, str, float | None, float | None]]:
+    """Rows of (case, concurrency, implementation, median calls/s, median ratio); the
+    figures are ``None`` for a synchronous peer at a concurrency above 1."""
+    rows: list[tuple[str, int, str, float | None, float | None]] = []
     with running_canned_server() as url:
         async with AsyncExitStack() as stack:
             cases = await setup(url, stack)
             for impls in cases.values():  # warm up: connections, caches, botocore models
-                for call in impls.values():
-                    await calls_per_second(call, 32, 32)
+                for name, call in impls.items():
+                    await calls_per_second(call, 32, 1 if name in BLOCKING else 32)
             for case, impls in cases.items():
                 for concurrency in (1, 32):
-                    rates: dict[str, list[float]] = {name: [] for name in impls}
-                    ratios: dict[str, list[float]] = {name: [] for name in impls}
+                    measured = {
+                        name: call
+                        for name, call in impls.items()
+                        if concurrency == 1 or name not in BLOCKING
+                    }
+                    rates: dict[str, list[float]] = {name: [] for name in measured}
+                    ratios: dict[str, list[float]] = {name: [] for name in measured}
                     n = calls if "Query" not in case else max(32, calls // 4)
                     for _ in range(rounds):
                         this = {
                             name: await calls_per_second(call, n, concurrency)
-                            for name, call in impls.items()
+                            for name, call in measured.items()
                         }
                         for name, rate in this.items():
                             rates[name].append(rate)
                             ratios[name].append(rate / this["aiobotocore"])
                     for name in impls:
+                        if name not in measured:
+                            rows.append((case, concurrency, name, None, None))
+                            continue
                         rows.append(
                             (
                                 case,
@@ -242,7 +396,10 @@ def main(argv: list[str] | None = None) -> None:
     rows = asyncio.run(measure(args.rounds, args.calls))
     print(f"{'case':<22} {'conc':>4} {'implementation':<16} {'calls/s':>9} {'vs aiobotocore':>15}")
     for case, concurrency, name, rate, ratio in rows:
-        print(f"{case:<22} {concurrency:>4} {name:<16} {rate:>9.0f} {ratio:>14.2f}x")
+        if rate is None or ratio is None:  # a synchronous peer, at concurrency 32
+            print(f"{case:<22} {concurrency:>4} {name:<16} {'—':>9} {'—':>15}")
+        else:
+            print(f"{case:<22} {concurrency:>4} {name:<16} {rate:>9.0f} {ratio:>14.2f}x")
 
 
 if __name__ == "__main__":

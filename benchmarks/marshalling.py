@@ -1,9 +1,11 @@
-"""Item encode/decode: dynamorm_async's generated codecs against boto3's TypeSerializer.
+"""Item encode/decode: dynamorm_async's generated codecs against boto3's TypeSerializer
+and PynamoDB's models.
 
-Both sides do the same work: a 15-attribute item between a Python object (ours: an
-attrs instance; boto3: a plain dict, which is all it produces) and DynamoDB's
-AttributeValue form. Rounds are interleaved and medians compared, so the machine's
-noise hits both sides alike; only the ratios are meaningful.
+All sides do the same work: a 15-attribute item between a Python object (ours: an
+attrs instance; boto3: a plain dict, which is all it produces; PynamoDB: a `Model`
+instance) and DynamoDB's AttributeValue form. PynamoDB runs if installed (``bench``
+extra). Rounds are interleaved and medians compared, so the machine's noise hits all
+sides alike; only the ratios are meaningful.
 """
 
 from __future__ import annotations
@@ -87,6 +89,80 @@ def _plain(p: Product) -> dict[str, Any]:
     }
 
 
+def _pynamodb() -> dict[str, Callable[[], Any]] | None:
+    """PynamoDB's encode, decode and page decode of `SAMPLE`, or ``None`` without it.
+
+    A `Model` with `Product`'s 15 attributes. What PynamoDB has no type for is
+    converted: the UUID is a string, and the Decimal price a float (its numbers are
+    ints and floats, through `json`); the datetime is its `UTCDateTimeAttribute`
+    (a datetime both ways, in its own ``...%f+0000`` string form). The item it decodes
+    is the one it encodes, as botocore hands it over.
+    """
+    try:
+        from pynamodb.attributes import (
+            BooleanAttribute,
+            NumberAttribute,
+            UnicodeAttribute,
+            UnicodeSetAttribute,
+            UTCDateTimeAttribute,
+        )
+        from pynamodb.models import Model
+    except ImportError:  # the bench extra is not installed
+        return None
+
+    class PynamoProduct(Model):
+        """`Product` as a PynamoDB model."""
+
+        class Meta:
+            table_name = "products"
+            region = "us-east-1"
+
+        id = UnicodeAttribute(hash_key=True)
+        sku = UnicodeAttribute()
+        category = UnicodeAttribute()
+        name = UnicodeAttribute()
+        description = UnicodeAttribute()
+        price = NumberAttribute()
+        stock = NumberAttribute()
+        rating = NumberAttribute()
+        active = BooleanAttribute()
+        tags = UnicodeSetAttribute()
+        created_at = UTCDateTimeAttribute()
+        brand = UnicodeAttribute()
+        weight_g = NumberAttribute()
+        color = UnicodeAttribute(null=True)
+        version = NumberAttribute()
+
+    p = SAMPLE
+    model = PynamoProduct(
+        id=str(p.id),
+        sku=p.sku,
+        category=p.category,
+        name=p.name,
+        description=p.description,
+        price=float(p.price),
+        stock=p.stock,
+        rating=p.rating,
+        active=p.active,
+        tags=set(p.tags),
+        created_at=p.created_at,
+        brand=p.brand,
+        weight_g=p.weight_g,
+        color=p.color,
+        version=p.version,
+    )
+    item = model.serialize()
+    assert len(item) == 15, item
+    back = PynamoProduct.from_raw_data(item)
+    assert back.attribute_values == model.attribute_values, back.attribute_values
+    page = [item] * 100
+    return {
+        "encode 1 item": model.serialize,
+        "decode 1 item": lambda: PynamoProduct.from_raw_data(item),
+        "decode 100-item page": lambda: [PynamoProduct.from_raw_data(i) for i in page],
+    }
+
+
 def _cases() -> dict[str, dict[str, Callable[[], Any]]]:
     serializer, deserializer = TypeSerializer(), TypeDeserializer()
     plain = _plain(SAMPLE)
@@ -94,7 +170,7 @@ def _cases() -> dict[str, dict[str, Callable[[], Any]]]:
     boto_item = {k: serializer.serialize(v) for k, v in plain.items()}
     page = [item] * 100
     boto_page = [boto_item] * 100
-    return {
+    cases = {
         "encode 1 item": {
             "dynamorm_async": lambda: products.encode(SAMPLE),
             "boto3 TypeSerializer": lambda: {k: serializer.serialize(v) for k, v in plain.items()},
@@ -112,6 +188,9 @@ def _cases() -> dict[str, dict[str, Callable[[], Any]]]:
             ],
         },
     }
+    for case, fn in (_pynamodb() or {}).items():
+        cases[case]["PynamoDB Model"] = fn
+    return cases
 
 
 def main(rounds: int = 15) -> None:

@@ -56,8 +56,12 @@ def encode_float(value: object) -> str:
         )
     if value == 0.0:
         return "0"
-    # repr() is the shortest round-tripping form (at most 17 digits, within the limit).
-    return _checked(Decimal(repr(value)), value)
+    # repr() is the shortest round-tripping form (at most 17 digits, within the limit);
+    # without an exponent it is already what str(Decimal(...)) would give.
+    text = repr(value)
+    if "e" not in text:
+        return text
+    return _checked(Decimal(text), value)
 
 
 def encode_decimal(value: object) -> str:
@@ -78,18 +82,14 @@ def encode_decimal(value: object) -> str:
 def _checked(number: Decimal, original: object) -> str:
     if not number:
         return "0"
+    text = str(number)
+    if len(text) <= MAX_DIGITS and _MIN_ADJUSTED_EXP <= number.adjusted() <= _MAX_ADJUSTED_EXP:
+        return text  # fewer characters than the limit of digits: within it
     # DynamoDB trims leading and trailing zeros; what is left must fit in 38 digits.
     # (Decimal.normalize() would round to the context's precision: count by hand.)
     digits = number.as_tuple().digits
-    significant = len(digits)
-    for digit in reversed(digits):
-        if digit:
-            break
-        significant -= 1
-    for digit in digits:
-        if digit:
-            break
-        significant -= 1
+    # Most numbers fit even with their zeros: count those only when it matters.
+    significant = len(digits) if len(digits) <= MAX_DIGITS else _significant(digits)
     if significant > MAX_DIGITS:
         raise ConversionError(
             f"{original!r} has {significant} significant digits; DynamoDB keeps at most "
@@ -103,6 +103,20 @@ def _checked(number: Decimal, original: object) -> str:
             value=original,
         )
     return str(number)
+
+
+def _significant(digits: tuple[int, ...]) -> int:
+    """The count of `digits` without leading and trailing zeros."""
+    significant = len(digits)
+    for digit in reversed(digits):
+        if digit:
+            break
+        significant -= 1
+    for digit in digits:
+        if digit:
+            break
+        significant -= 1
+    return significant
 
 
 def decode_int(text: str) -> int:

@@ -104,6 +104,7 @@ class Database:
         circuit_breaker: CircuitBreaker | None = None,
         session: AioSession | None = None,
         log_values: bool = False,
+        fast_path: bool | None = None,
     ) -> Database:
         """A `Database` to open with ``async with``.
 
@@ -135,6 +136,10 @@ class Database:
             session: an aiobotocore session to create the client from.
             log_values: show keys, items and expression values in the debug log of
                 requests (logger ``dynamorm_async.requests``); redacted by default.
+            fast_path: read successful responses with orjson and leave request
+                validation to the library (on by default; ``False`` goes through
+                botocore's parser and validator, for debugging). ``None``: on unless
+                the environment variable ``DYNAMORM_FAST_PATH`` is ``0``.
         """
         config = ClientConfig(
             endpoint_url=endpoint_url,
@@ -148,6 +153,7 @@ class Database:
             read_timeout=read_timeout,
             max_attempts=max_attempts,
             log_values=log_values,
+            **({} if fast_path is None else {"fast_path": fast_path}),
         )
         return cls(
             config,

@@ -7,6 +7,7 @@ exceptions into the `dynamorm_async.errors` tree, with the request's context.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -32,7 +33,9 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 from botocore.parsers import ResponseParserError
+from botocore.useragent import UserAgentString
 
+from dynamorm_async._version import __version__
 from dynamorm_async.errors import (
     CancellationReason,
     ConditionFailed,
@@ -45,6 +48,7 @@ from dynamorm_async.errors import (
     ValidationError,
     readable_key,
 )
+from dynamorm_async.transport._fast import FastReader
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy
 
 __all__ = [
@@ -95,6 +99,11 @@ class ClientConfig:
         max_attempts: tries per call of the default `RetryPolicy`.
         log_values: whether the debug log of requests (logger ``dynamorm_async.requests``)
             shows keys, items and expression values; by default they are redacted.
+        fast_path: read successful data-plane responses with orjson instead of
+            botocore's parser, and skip botocore's parameter validation, which the
+            library's own checks cover (see ``docs/performance.md``). On by default;
+            the environment variable ``DYNAMORM_FAST_PATH=0`` turns it off where a
+            `ClientConfig` is made without it, for debugging.
     """
 
     endpoint_url: str | None = None
@@ -108,6 +117,7 @@ class ClientConfig:
     read_timeout: float = 30.0
     max_attempts: int = 3
     log_values: bool = False
+    fast_path: bool = attrs.field(factory=lambda: fast_path_default())
 
     def __repr__(self) -> str:
         # Secrets never appear in reprs, logs or errors.
@@ -165,12 +175,20 @@ class Transport:
                 region = session.get_config_variable("region") or _env_region() or _LOCAL_REGION
         except BotoCoreError as exc:  # an unknown profile, say
             raise TransportError(f"cannot set up the AWS session: {exc}") from exc
+        options: dict[str, Any] = {}
+        if config.fast_path:
+            # The library checks what it sends (keys, names, values, sizes) itself.
+            options["parameter_validation"] = False
+            # botocore rebuilds its User-Agent for every request (10-15% of a GetItem);
+            # built once instead, it lacks only the per-request feature ids ("m/...").
+            options["user_agent"] = _user_agent()
         client_config = AioConfig(
             max_pool_connections=config.max_pool_connections,
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             # Retries are the RetryPolicy's, one place for every call: none in botocore.
             retries={"mode": "standard", "total_max_attempts": 1},
+            **options,
         )
         stack = AsyncExitStack()
         try:
@@ -193,7 +211,10 @@ class Transport:
         except (BotoCoreError, ValueError) as exc:  # unknown profile, bad endpoint URL...
             await stack.aclose()
             raise TransportError(f"cannot create the DynamoDB client: {exc}") from exc
-        self._client.meta.events.register("before-parse.dynamodb", _check_body)
+        events = self._client.meta.events
+        events.register("before-parse.dynamodb", _check_body)
+        if config.fast_path:  # after the checksum check: handlers run in this order
+            events.register("before-parse.dynamodb", FastReader())
         self._stack = stack
 
     async def close(self) -> None:
@@ -401,6 +422,19 @@ def _redacted(value: Any, data: bool = False) -> Any:
 
 
 _TYPE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+
+
+@functools.cache
+def _user_agent() -> str:
+    """botocore's User-Agent for this process, with the library's name added."""
+    return f"{UserAgentString.from_environment().to_string()} lib/dynamorm_async#{__version__}"
+
+
+def fast_path_default() -> bool:
+    """Whether the fast path is on when not said: yes, unless ``DYNAMORM_FAST_PATH``
+    is ``0``, ``false``, ``no`` or ``off``."""
+    value = os.environ.get("DYNAMORM_FAST_PATH", "1").strip().lower()
+    return value not in {"0", "false", "no", "off"}
 
 
 def _env_region() -> str | None:

@@ -301,10 +301,16 @@ async def test_a_validation_error_from_the_server_is_not_retried_and_opens_no_br
     assert await repo.get("a") == Thing("a", 1)
 
 
-async def test_a_client_side_validation_error_is_not_retried_and_opens_no_breaker(watched):
-    policy, breaker = watched.transport.retry_policy, watched.transport.breaker
-    with pytest.raises(ValidationError, match="Missing required parameter"):
-        await watched.transport.call("GetItem", {"TableName": "x"})
+@pytest.mark.invalid_requests
+async def test_a_client_side_validation_error_is_not_retried_and_opens_no_breaker(dynamorm_db):
+    """With the fast path off, botocore validates what `Transport.call` is given (with
+    it on, the library's own checks cover what its API sends, and DynamoDB checks the
+    rest: see the test above)."""
+    policy, breaker = fast_policy(attempts=3), CircuitBreaker(threshold=1, cooldown=60)
+    config = attrs.evolve(dynamorm_db.config, fast_path=False)
+    async with Database(config, retry_policy=policy, circuit_breaker=breaker) as db:
+        with pytest.raises(ValidationError, match="Missing required parameter"):
+            await db.transport.call("GetItem", {"TableName": "x"})
     assert (policy.retries, breaker.state) == (0, "closed")
 
 

@@ -1,0 +1,239 @@
+"""The fast path for responses: successful data-plane bodies read with orjson.
+
+botocore reads a response by walking the operation's output shape value by value; for
+a 100-item Query page that is ~10x the cost of ``orjson.loads`` of the same body. This
+module reads a successful body with orjson instead, and then does the only conversion
+botocore's JSON parser makes for these operations: Binary values (``B``, ``BS`` and any
+blob member) from base64 to bytes. The result is the same dict botocore would return
+(the differential tests in ``tests/unit/transport/test_fast_path.py`` prove it on
+generated responses), so nothing downstream knows which path read a response.
+
+It plugs in through botocore's public ``before-parse`` event: the handler puts the
+parsed body in ``customized_response_dict`` (which botocore merges into its result) and
+hands botocore's parser an empty object, which it reads in microseconds. Whatever the
+fast path does not handle goes to botocore untouched: error responses, operations whose
+output has timestamps (DescribeTable...) or other types botocore converts, and any body
+with a ``null`` (botocore drops null members) or that orjson cannot read.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import orjson
+from botocore.model import OperationModel, Shape
+
+__all__ = ["FastReader"]
+
+# The shape types botocore's JSON parser leaves as JSON gives them (its default handler).
+_PLAIN = frozenset({"string", "integer", "long", "boolean", "double", "float"})
+
+_b64 = base64.b64decode
+
+
+def _expect(value: Any, kind: type, what: str) -> None:
+    # botocore's walk fails on a container of the wrong type (AttributeError,
+    # TypeError): so does ours, and the transport reports a malformed response.
+    if type(value) is not kind:
+        raise TypeError(f"{what} must be a JSON {kind.__name__}, not {type(value).__name__}")
+
+
+# The tags whose values need nothing: with a single one, an AttributeValue is done.
+_SCALAR_TAGS = ("S", "N", "BOOL", "NULL")
+
+
+def _restore_av(av: Any) -> None:
+    """Check an AttributeValue's containers and decode its Binary values, in place."""
+    if type(av) is not dict:
+        _expect(av, dict, "an AttributeValue")
+    if "M" in av:
+        values = av["M"]
+        if type(values) is not dict:
+            _expect(values, dict, "an M value")
+        _restore_all(values.values())
+    if "L" in av:
+        values = av["L"]
+        if type(values) is not list:
+            _expect(values, list, "an L value")
+        _restore_all(values)
+    if "B" in av:
+        av["B"] = _b64(av["B"])
+    if "BS" in av:
+        _expect(av["BS"], list, "a BS value")
+        av["BS"] = [_b64(v) for v in av["BS"]]
+    for tag in ("SS", "NS"):
+        if tag in av:
+            _expect(av[tag], list, f"an {tag} value")
+
+
+def _restore_all(avs: Iterable[Any]) -> None:
+    """`_restore_av` on each of `avs`; the many scalar values cost a test or two each."""
+    s, n, boolean, null = _SCALAR_TAGS
+    for av in avs:
+        if (
+            type(av) is dict
+            and len(av) == 1
+            and (s in av or n in av or boolean in av or null in av)
+        ):
+            continue
+        _restore_av(av)
+
+
+class _Unsupported(Exception):
+    """The shape holds a type botocore converts (a timestamp...): not for the fast path."""
+
+
+#: Checks a value in place (blobs in it decoded); or `_BLOB`: the value is a blob,
+#: to be replaced by its decoding; or ``None``: a scalar, nothing to do.
+_Fix = Callable[[Any], None]
+
+
+def _blob(value: Any) -> None:
+    """Marks a blob shape (see `_Fix`): never called, compared by identity."""
+    raise AssertionError("a blob is replaced by its parent")
+
+
+_BLOB: Final[_Fix] = _blob
+
+
+def _compile(shape: Shape, building: frozenset[str] = frozenset()) -> _Fix | None:
+    """What makes a JSON value of `shape` what botocore returns, checking its containers
+    as botocore's walk would (see `_Fix`)."""
+    if shape.name == "AttributeValue":
+        return _restore_av
+    kind = shape.type_name
+    if kind in _PLAIN:
+        return None
+    if kind == "blob":
+        return _BLOB
+    if kind == "list":
+        return _list_fix(shape.name, _compile(shape.member, building))
+    if kind == "map":
+        if _compile(shape.key, building) is not None:
+            raise _Unsupported(shape.name)
+        return _map_fix(shape.name, _compile(shape.value, building))
+    if kind != "structure" or shape.is_document_type or shape.is_tagged_union:
+        raise _Unsupported(f"{shape.name} ({kind})")
+    if shape.name in building:  # recursive (other than AttributeValue): not in DynamoDB
+        raise _Unsupported(f"{shape.name} (recursive)")
+    fixes: list[tuple[str, _Fix]] = []
+    for name, member in shape.members.items():
+        if member.serialization.get("name", name) != name:
+            raise _Unsupported(f"{shape.name}.{name} (renamed)")
+        fix = _compile(member, building | {shape.name})
+        if fix is not None:
+            fixes.append((name, fix))
+    what = shape.name
+
+    def fix_structure(value: Any) -> None:
+        _expect(value, dict, what)
+        for name, fix in fixes:
+            if name in value:
+                if fix is _BLOB:
+                    value[name] = _b64(value[name])
+                else:
+                    fix(value[name])
+
+    return fix_structure
+
+
+def _list_fix(what: str, inner: _Fix | None) -> _Fix:
+    def fix_list(values: Any) -> None:
+        _expect(values, list, what)
+        if inner is _restore_av:
+            _restore_all(values)
+        elif inner is _BLOB:
+            values[:] = [_b64(v) for v in values]
+        elif inner is not None:
+            for v in values:
+                inner(v)
+
+    return fix_list
+
+
+def _map_fix(what: str, inner: _Fix | None) -> _Fix:
+    def fix_map(values: Any) -> None:
+        _expect(values, dict, what)
+        if inner is _restore_av:
+            _restore_all(values.values())
+        elif inner is _BLOB:
+            for k, v in values.items():
+                values[k] = _b64(v)  # the same keys: safe while iterating
+        elif inner is not None:
+            for v in values.values():
+                inner(v)
+
+    return fix_map
+
+
+class _Operation:
+    """What the fast path does for one operation's successful responses."""
+
+    def __init__(self, output: Shape | None) -> None:
+        self.members = frozenset(output.members) if output is not None else frozenset()
+        self.fix = _compile(output) if output is not None else None
+
+    def read(self, body: bytes) -> dict[str, Any] | None:
+        """The parsed body, or ``None`` to leave it to botocore."""
+        if b"null" in body:
+            return None  # botocore drops null members: leave such (rare) bodies to it
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        if not self.members.issuperset(parsed):  # botocore keeps modeled members only
+            parsed = {k: v for k, v in parsed.items() if k in self.members}
+        if self.fix is not None:
+            self.fix(parsed)
+        return parsed
+
+
+class FastReader:
+    """A ``before-parse`` handler that reads successful responses with orjson.
+
+    Register it on a client (``client.meta.events.register("before-parse.dynamodb",
+    FastReader())``). Operations are looked at once, on their first response; those
+    the fast path cannot read exactly as botocore does are left to botocore.
+    """
+
+    def __init__(self) -> None:
+        self._operations: dict[str, _Operation | None] = {}
+
+    def __call__(
+        self,
+        operation_model: OperationModel,
+        response_dict: dict[str, Any],
+        customized_response_dict: dict[str, Any],
+        **_: Any,
+    ) -> None:
+        """Parse `response_dict`'s body into `customized_response_dict` if it can."""
+        if response_dict["status_code"] >= 300:
+            return  # errors keep botocore's parsing
+        body = response_dict["body"]
+        if not isinstance(body, bytes) or not body:
+            return
+        name = operation_model.name
+        try:
+            operation = self._operations[name]
+        except KeyError:
+            operation = self._operations[name] = self._prepare(operation_model)
+        if operation is None:
+            return
+        parsed = operation.read(body)
+        if parsed is not None:
+            customized_response_dict.update(parsed)
+            # botocore's parser still runs; give it nothing to do.
+            response_dict["body"] = b"{}"
+
+    @staticmethod
+    def _prepare(operation_model: OperationModel) -> _Operation | None:
+        if operation_model.has_streaming_output or operation_model.has_event_stream_output:
+            return None
+        try:
+            return _Operation(operation_model.output_shape)
+        except _Unsupported:
+            return None

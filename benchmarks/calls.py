@@ -14,8 +14,11 @@ peers, interleaved round by round, at concurrency 1 and 32.
 * ``aiohttp floor``: a raw POST of a prepared, unsigned body, no parsing: the least a
   Python HTTP client can cost.
 
-A ratio is calls/s of the implementation over the baseline's, in the same round; the
-table gives the median of the rounds. The synchronous peers (boto3, PynamoDB) are
+Each implementation runs in a process of its own, so that the garbage one makes does
+not slow another down (CPython's collections walk every object of a process); the
+rounds are still interleaved, one measurement at a time. A ratio is calls/s of the
+implementation over the baseline's, in the same round; the table gives the median of
+the rounds. The synchronous peers (boto3, PynamoDB) are
 measured at concurrency 1 only: they are called directly in the measurement loop,
 blocking it for the call, as a thread hop would add its own cost; at concurrency 32
 they show "—".
@@ -28,6 +31,7 @@ import asyncio
 import copy
 import datetime as dt
 import json
+import multiprocessing
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -47,6 +51,15 @@ from dynamorm_async.testing import LOCAL_CREDENTIALS
 
 Call = Callable[[], Awaitable[Any]]
 
+#: Every implementation, in the table's order (optional peers may be missing).
+IMPLEMENTATIONS = (
+    "aiobotocore",
+    "dynamorm_async",
+    "aiodynamo",
+    "boto3",
+    "PynamoDB",
+    "aiohttp floor",
+)
 #: Synchronous implementations: measured at concurrency 1 only.
 BLOCKING = frozenset({"boto3", "PynamoDB"})
 
@@ -341,49 +354,86 @@ async def calls_per_second(call: Call, calls: int, concurrency: int) -> float:
     return per_worker * concurrency / (time.perf_counter() - start)
 
 
-async def measure(
-    rounds: int, calls: int
-) -> list[tuple[str, int, str, float | None, float | None]]:
+class _Worker:
+    """One implementation in a process of its own (forked): its heap, its garbage
+    collections and its event loop are its own, so one peer's garbage never costs
+    another its time. The parent asks for one measurement at a time (rounds stay
+    interleaved), and the others wait, idle."""
+
+    def __init__(self, url: str, name: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self.name = name
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, url, name), daemon=True)
+        self._process.start()
+        self.cases: list[str] = self._conn.recv()
+
+    def rate(self, case: str, calls: int, concurrency: int) -> float:
+        """Calls per second of `case` in the worker."""
+        self._conn.send((case, calls, concurrency))
+        rate: float = self._conn.recv()
+        return rate
+
+    def stop(self) -> None:
+        """End the worker."""
+        self._conn.send(None)
+        self._process.join(timeout=30)
+
+
+def _serve(conn: Any, url: str, name: str) -> None:
+    async def serve() -> None:
+        async with AsyncExitStack() as stack:
+            cases = {
+                case: impls[name]
+                for case, impls in (await setup(url, stack)).items()
+                if name in impls
+            }
+            for call in cases.values():  # warm up: connections, caches, models
+                await calls_per_second(call, 32, 1 if name in BLOCKING else 32)
+            conn.send(list(cases))
+            # The parent waits for each answer: blocking the loop here is harmless.
+            while (request := conn.recv()) is not None:
+                case, calls, concurrency = request
+                conn.send(await calls_per_second(cases[case], calls, concurrency))
+
+    asyncio.run(serve())
+
+
+def measure(rounds: int, calls: int) -> list[tuple[str, int, str, float | None, float | None]]:
     """Rows of (case, concurrency, implementation, median calls/s, median ratio); the
     figures are ``None`` for a synchronous peer at a concurrency above 1."""
     rows: list[tuple[str, int, str, float | None, float | None]] = []
     with running_canned_server() as url:
-        async with AsyncExitStack() as stack:
-            cases = await setup(url, stack)
-            for impls in cases.values():  # warm up: connections, caches, botocore models
-                for name, call in impls.items():
-                    await calls_per_second(call, 32, 1 if name in BLOCKING else 32)
-            for case, impls in cases.items():
+        workers = [_Worker(url, name) for name in IMPLEMENTATIONS]
+        try:
+            workers = [w for w in workers if w.cases]  # an optional peer not installed
+            for case in workers[0].cases:
                 for concurrency in (1, 32):
-                    measured = {
-                        name: call
-                        for name, call in impls.items()
-                        if concurrency == 1 or name not in BLOCKING
-                    }
-                    rates: dict[str, list[float]] = {name: [] for name in measured}
-                    ratios: dict[str, list[float]] = {name: [] for name in measured}
+                    measured = [w for w in workers if concurrency == 1 or w.name not in BLOCKING]
+                    rates: dict[str, list[float]] = {w.name: [] for w in measured}
+                    ratios: dict[str, list[float]] = {w.name: [] for w in measured}
                     n = calls if "Query" not in case else max(32, calls // 4)
                     for _ in range(rounds):
-                        this = {
-                            name: await calls_per_second(call, n, concurrency)
-                            for name, call in measured.items()
-                        }
+                        this = {w.name: w.rate(case, n, concurrency) for w in measured}
                         for name, rate in this.items():
                             rates[name].append(rate)
                             ratios[name].append(rate / this["aiobotocore"])
-                    for name in impls:
-                        if name not in measured:
-                            rows.append((case, concurrency, name, None, None))
+                    for w in workers:
+                        if w.name not in rates:
+                            rows.append((case, concurrency, w.name, None, None))
                             continue
                         rows.append(
                             (
                                 case,
                                 concurrency,
-                                name,
-                                statistics.median(rates[name]),
-                                statistics.median(ratios[name]),
+                                w.name,
+                                statistics.median(rates[w.name]),
+                                statistics.median(ratios[w.name]),
                             )
                         )
+        finally:
+            for w in workers:
+                w.stop()
     return rows
 
 
@@ -393,7 +443,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=320)
     args = parser.parse_args(argv)
-    rows = asyncio.run(measure(args.rounds, args.calls))
+    rows = measure(args.rounds, args.calls)
     print(f"{'case':<22} {'conc':>4} {'implementation':<16} {'calls/s':>9} {'vs aiobotocore':>15}")
     for case, concurrency, name, rate, ratio in rows:
         if rate is None or ratio is None:  # a synchronous peer, at concurrency 32

@@ -2,9 +2,8 @@
 
 ``python -m benchmarks.memory``. The canned server's ``stream`` table answers a
 `STREAM_ITEMS`-item Query in pages of `STREAM_PAGE` items (see `benchmarks._canned`).
-Streaming decodes one item at a time from the page in hand (and the next page, which
-is fetched meanwhile), so its resident memory should stay flat: bounded by the page
-size, not by the size of the result. ``.all()`` holds every item, for contrast.
+Streaming decodes the page in hand while the next one is fetched, so its resident
+memory should stay flat: bounded by the page size, not by the size of the result. ``.all()`` holds every item, for contrast.
 
 Each case runs in a fresh interpreter (``python -m benchmarks.memory --case stream``
 or ``--case all``, which print one JSON line), because the peak RSS is a process-wide

@@ -96,7 +96,12 @@ def generate_decoder(
     only if its attribute is there; one in `fillable` (no default, may be left out)
     reads a missing attribute as `none_object`; any other missing one is a KeyError."""
     ns: dict[str, Any] = {"_cls": cls, "_NULL": none_object, "_decode_int": _numbers.decode_int}
-    lines = ["def decode(o):"]
+    # A missing attribute of a field with a default passes the default itself (or
+    # calls its factory), which is what attrs does when the argument is left out; a
+    # factory that takes self can't be called here, so then such fields go by keyword.
+    by_keyword = any(
+        f.init and _factory(f) is not None and _factory(f).takes_self for f, _, _ in fields
+    )
     positional: list[str] = []
     keywords: list[str] = []
     optional: list[str] = []
@@ -106,9 +111,7 @@ def generate_decoder(
         hook, type_name = f"_h{index}", f"_t{index}"
         ns[hook], ns[type_name] = hooks[field.name], tp
         kind = inline.get(field.name)
-        if field.default is not attrs.NOTHING:
-            source = f"o[{stored!r}]"
-        elif stored in fillable:
+        if field.default is attrs.NOTHING and stored in fillable:
             source = f"o.get({stored!r}, _NULL)"
         else:
             source = f"o[{stored!r}]"
@@ -127,12 +130,26 @@ def generate_decoder(
         else:
             expression = f"{hook}({source}, {type_name})"
         if field.default is not attrs.NOTHING:
-            optional += [f"    if {stored!r} in o:", f"        r[{field.alias!r}] = {expression}"]
-        elif field.kw_only:
+            if by_keyword:
+                optional += [
+                    f"    if {stored!r} in o:",
+                    f"        r[{field.alias!r}] = {expression}",
+                ]
+                continue
+            default = f"_d{index}"
+            factory = _factory(field)
+            if factory is not None:
+                ns[default] = factory.factory
+                default += "()"
+            else:
+                ns[default] = field.default
+            expression = f"({expression} if {stored!r} in o else {default})"
+        if field.kw_only:
             keywords.append(f"{field.alias}={expression}")
         else:
             positional.append(expression)
     arguments = ", ".join([*positional, *keywords])
+    lines = ["def decode(o):"]
     if optional:
         lines += [
             "    r = {}",
@@ -142,3 +159,9 @@ def generate_decoder(
     else:
         lines.append(f"    return _cls({arguments})")
     return _compile("decode", lines, ns)
+
+
+def _factory(field: attrs.Attribute[Any]) -> Any:
+    """The field's `attrs.Factory` default, or ``None``."""
+    default: Any = field.default
+    return default if isinstance(default, attrs.Factory) else None  # type: ignore[arg-type]

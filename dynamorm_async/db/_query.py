@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
+import gc
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -34,7 +35,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, Path, PathLike, Size, where
 from dynamorm_async.query import Explain, Plan, QuerySpec
-from dynamorm_async.transport import malformed
+from dynamorm_async.transport import check_item, malformed
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -209,7 +210,12 @@ class _Reader(Generic[T]):
 
     async def all(self) -> list[T]:
         """Every matching item (within ``limit``), as a list."""
-        return [item async for item in self]
+        found: list[T] = []
+        pages = self._decoded_pages()
+        async with contextlib.aclosing(pages):
+            async for page in pages:
+                found += page
+        return found
 
     async def count(self) -> int:
         """How many items match (``Select=COUNT`` summed over pages; no items are read
@@ -313,6 +319,14 @@ class _Reader(Generic[T]):
         return self._iterate()
 
     async def _iterate(self) -> AsyncGenerator[T, None]:
+        pages = self._decoded_pages()
+        async with contextlib.aclosing(pages):
+            async for page in pages:
+                for found in page:
+                    yield found
+
+    async def _decoded_pages(self) -> AsyncGenerator[list[T], None]:
+        """The matching items, a page at a time (offset and limit applied)."""
         plan = self.plan()
         spec = self.spec
         skip = spec.offset
@@ -320,17 +334,35 @@ class _Reader(Generic[T]):
         pages = self._parallel(plan) if spec.segments > 1 else self._pages(plan)
         try:
             async for items in pages:
-                for item in items:
-                    if skip:
-                        skip -= 1
-                        continue
-                    yield self._decode(item, plan)
-                    if remaining is not None:
-                        remaining -= 1
-                        if remaining == 0:
-                            return
+                if skip:
+                    dropped = min(skip, len(items))
+                    skip -= dropped
+                    items = items[dropped:]
+                if remaining is not None:
+                    items = items[:remaining]
+                    remaining -= len(items)
+                yield self._decode_page(items, plan)
+                if remaining == 0:
+                    return
         finally:
             await pages.aclose()
+
+    def _decode_page(self, items: list[dict[str, Any]], plan: Plan) -> list[Any]:
+        """A page of wire items decoded at once, garbage collection paused meanwhile.
+
+        Decoding a page creates thousands of objects, all kept: collections started
+        by their count could free none of them, and would walk every object of the
+        process once they are promoted (see `transport._fast`). One page is bounded
+        (1 MB read), and the pause ends before the first item is handed over.
+        """
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            return [self._decode(item, plan, wire=True) for item in items]
+        finally:
+            if collecting:
+                gc.enable()
 
     async def _pages(self, plan: Plan) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Pages in order; with no limit, the next page is fetched while one is consumed."""
@@ -343,7 +375,7 @@ class _Reader(Generic[T]):
         seen = 0
         pending: asyncio.Future[dict[str, Any]] | None = None
         try:
-            response = await self._send(plan, request)
+            response = await self._send(plan, request, wire=True)
             while True:
                 items = response.get("Items", [])
                 seen += len(items)
@@ -353,7 +385,7 @@ class _Reader(Generic[T]):
                     if "Limit" in request and wanted is not None:
                         request["Limit"] = wanted - seen
                     if wanted is None:
-                        pending = asyncio.ensure_future(self._send(plan, request))
+                        pending = asyncio.ensure_future(self._send(plan, request, wire=True))
                 else:
                     lek = None
                 yield items
@@ -362,7 +394,7 @@ class _Reader(Generic[T]):
                 if pending is not None:
                     response, pending = await pending, None
                 else:
-                    response = await self._send(plan, request)
+                    response = await self._send(plan, request, wire=True)
         finally:
             if pending is not None:
                 _discard(pending)
@@ -389,7 +421,7 @@ class _Reader(Generic[T]):
             try:
                 async with slots:
                     while True:
-                        response = await self._send(plan, request)
+                        response = await self._send(plan, request, wire=True)
                         await queue.put(("items", response.get("Items", [])))
                         lek = response.get("LastEvaluatedKey")
                         if lek is None:
@@ -420,8 +452,16 @@ class _Reader(Generic[T]):
             for task in tasks:
                 _discard(task)
 
-    async def _send(self, plan: Plan, request: dict[str, Any]) -> dict[str, Any]:
-        response = await self._repo.database.transport.call(plan.operation, request)
+    async def _send(
+        self, plan: Plan, request: dict[str, Any], *, wire: bool = False
+    ) -> dict[str, Any]:
+        """One Query or Scan request, its response checked. `wire`: the items are
+        decoded by `_decode` only (``Transport.call``'s ``wire_items``)."""
+        transport = self._repo.database.transport
+        if wire:
+            response = await transport.call(plan.operation, request, wire_items=True)
+        else:
+            response = await transport.call(plan.operation, request)
         problem = _page_problem(response, request, plan.key_names)
         if problem is not None:
             raise malformed(plan.operation, plan.table, problem)
@@ -444,13 +484,21 @@ class _Reader(Generic[T]):
                     raise InvalidCursor("the cursor points outside this query's partition")
             return key, returned
 
-    def _decode(self, raw: dict[str, Any], plan: Plan) -> Any:
+    def _decode(self, raw: dict[str, Any], plan: Plan, *, wire: bool = False) -> Any:
         mapper = self._repo.mapper
-        if self.spec.as_dicts:
-            return mapper.decode_fields(raw)
         try:
+            if self.spec.as_dicts:
+                return mapper.decode_fields(raw)
             return mapper.decode(raw)
         except ConversionError as exc:
+            if wire:
+                # Checked only now: the item may not be a map of AttributeValues at all.
+                try:
+                    check_item(raw)
+                except (TypeError, ValueError) as problem:
+                    raise malformed(plan.operation, plan.table, problem) from exc
+            if self.spec.as_dicts:
+                raise
             if self.spec.projection:
                 exc.message += "; the projection may leave it out: or read dicts with .as_dicts()"
             key = {name: raw[name] for name in plan.key_names if name in raw}

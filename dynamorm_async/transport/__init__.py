@@ -10,6 +10,7 @@ from dynamorm_async.transport._client import (
     map_client_error,
     reading,
 )
+from dynamorm_async.transport._fast import check_item
 from dynamorm_async.transport._recording import RecordingTransport, is_read
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy, is_retryable
 
@@ -21,6 +22,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "Transport",
+    "check_item",
     "is_read",
     "is_retryable",
     "malformed",

@@ -48,7 +48,7 @@ from dynamorm_async.errors import (
     ValidationError,
     readable_key,
 )
-from dynamorm_async.transport._fast import FastReader
+from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy
 
 __all__ = [
@@ -241,6 +241,7 @@ class Transport:
         *,
         key: dict[str, Any] | None = None,
         retry_if: Callable[[BaseException], bool] | None = None,
+        wire_items: bool = False,
     ) -> dict[str, Any]:
         """Send `request` as `operation` (``"GetItem"``...) and return the response.
 
@@ -249,13 +250,21 @@ class Transport:
         the table, operation, key (the stored key, shown readably) and expressions.
         `retry_if` replaces the policy's choice of what to retry, for a caller that
         handles some errors itself (a batch treats throttling as unprocessed items).
+        `wire_items`: the caller reads a Query's or Scan's ``Items`` with the codecs,
+        which take them as the fast path reads them (Binary values in base64, not yet
+        checked: see `dynamorm_async.transport.check_item`); without the fast path,
+        as botocore returns them.
         """
         breaker = self.breaker
         probe = breaker.before_call() if breaker is not None else False
         try:
-            response = await self.retry_policy.call(
-                lambda: self._send(operation, request, key), retry_if
-            )
+            wire = WIRE_ITEMS.set(wire_items)
+            try:
+                response = await self.retry_policy.call(
+                    lambda: self._send(operation, request, key), retry_if
+                )
+            finally:
+                WIRE_ITEMS.reset(wire)
         except Exception as exc:
             if breaker is not None:
                 breaker.record(exc, probe=probe)

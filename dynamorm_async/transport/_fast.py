@@ -19,13 +19,20 @@ with a ``null`` (botocore drops null members) or that orjson cannot read.
 from __future__ import annotations
 
 import base64
+import gc
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any, Final
 
 import orjson
 from botocore.model import OperationModel, Shape
 
-__all__ = ["FastReader"]
+__all__ = ["WIRE_ITEMS", "FastReader", "check_item"]
+
+#: Set while a caller that decodes items itself waits for a Query or Scan: the items
+#: are then left as orjson read them (Binary values in base64, unchecked) and the
+#: caller's codecs read them; see `Transport.call`'s ``wire_items``.
+WIRE_ITEMS: ContextVar[bool] = ContextVar("dynamorm_async_wire_items", default=False)
 
 # The shape types botocore's JSON parser leaves as JSON gives them (its default handler).
 _PLAIN = frozenset({"string", "integer", "long", "boolean", "double", "float"})
@@ -58,11 +65,12 @@ def _restore_av(av: Any) -> None:
         if type(values) is not list:
             _expect(values, list, "an L value")
         _restore_all(values)
-    if "B" in av:
+    # (bytes: read by botocore already, when the fast path left a body to it)
+    if "B" in av and type(av["B"]) is not bytes:
         av["B"] = _b64(av["B"])
     if "BS" in av:
         _expect(av["BS"], list, "a BS value")
-        av["BS"] = [_b64(v) for v in av["BS"]]
+        av["BS"] = [v if type(v) is bytes else _b64(v) for v in av["BS"]]
     for tag in ("SS", "NS"):
         if tag in av:
             _expect(av[tag], list, f"an {tag} value")
@@ -98,7 +106,9 @@ def _blob(value: Any) -> None:
 _BLOB: Final[_Fix] = _blob
 
 
-def _compile(shape: Shape, building: frozenset[str] = frozenset()) -> _Fix | None:
+def _compile(
+    shape: Shape, building: frozenset[str] = frozenset(), *, wire_items: bool = False
+) -> _Fix | None:
     """What makes a JSON value of `shape` what botocore returns, checking its containers
     as botocore's walk would (see `_Fix`)."""
     if shape.name == "AttributeValue":
@@ -122,7 +132,11 @@ def _compile(shape: Shape, building: frozenset[str] = frozenset()) -> _Fix | Non
     for name, member in shape.members.items():
         if member.serialization.get("name", name) != name:
             raise _Unsupported(f"{shape.name}.{name} (renamed)")
-        fix = _compile(member, building | {shape.name})
+        fix = (
+            _check_maps
+            if wire_items and name == "Items"
+            else _compile(member, building | {shape.name})
+        )
         if fix is not None:
             fixes.append((name, fix))
     what = shape.name
@@ -174,22 +188,54 @@ class _Operation:
     def __init__(self, output: Shape | None) -> None:
         self.members = frozenset(output.members) if output is not None else frozenset()
         self.fix = _compile(output) if output is not None else None
+        # For a caller reading wire items: the same, but Items only checked to be a
+        # list of maps (their values are the caller's codecs' to read).
+        self.wire_fix = self.fix
+        if output is not None and "Items" in self.members:
+            self.wire_fix = _compile(output, wire_items=True)
 
-    def read(self, body: bytes) -> dict[str, Any] | None:
+    def read(self, body: bytes, wire_items: bool = False) -> dict[str, Any] | None:
         """The parsed body, or ``None`` to leave it to botocore."""
         if b"null" in body:
             return None  # botocore drops null members: leave such (rare) bodies to it
+        # A page is ~10,000 new objects: each 700 of them would start a collection,
+        # and their promotion brings on full collections of every object the process
+        # holds (botocore's models...), a third of a Query's time. orjson builds no
+        # cycles, so a collection during it can free nothing it made; and it holds the
+        # GIL throughout, so no other thread runs while collections are paused.
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
+        finally:
+            if collecting:
+                gc.enable()
         if not isinstance(parsed, dict):
             return None
         if not self.members.issuperset(parsed):  # botocore keeps modeled members only
             parsed = {k: v for k, v in parsed.items() if k in self.members}
-        if self.fix is not None:
-            self.fix(parsed)
+        fix = self.wire_fix if wire_items else self.fix
+        if fix is not None:
+            fix(parsed)
         return parsed
+
+
+def _check_maps(values: Any) -> None:
+    """Items read as wire items: a list of maps."""
+    _expect(values, list, "Items")
+    for value in values:
+        if type(value) is not dict:
+            _expect(value, dict, "an item")
+
+
+def check_item(item: Any) -> None:
+    """Raise `TypeError` or `ValueError` if a wire item is not a well-formed map of
+    AttributeValues (Binary values are decoded in place); see `WIRE_ITEMS`."""
+    _expect(item, dict, "an item")
+    _restore_all(item.values())
 
 
 class FastReader:
@@ -223,7 +269,7 @@ class FastReader:
             operation = self._operations[name] = self._prepare(operation_model)
         if operation is None:
             return
-        parsed = operation.read(body)
+        parsed = operation.read(body, WIRE_ITEMS.get())
         if parsed is not None:
             customized_response_dict.update(parsed)
             # botocore's parser still runs; give it nothing to do.

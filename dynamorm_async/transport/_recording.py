@@ -151,6 +151,7 @@ class RecordingTransport(Transport):
         *,
         key: dict[str, Any] | None = None,
         retry_if: Callable[[BaseException], bool] | None = None,
+        wire_items: bool = False,
     ) -> dict[str, Any]:
         """Send a read through the shared client, or answer it for a simulated table;
         record anything else and return an empty success."""
@@ -160,7 +161,9 @@ class RecordingTransport(Transport):
             answer = self._answer(operation, request)
             if answer is not None:
                 return answer
-            return await self._inner.call(operation, request, key=key, retry_if=retry_if)
+            return await self._inner.call(
+                operation, request, key=key, retry_if=retry_if, wire_items=wire_items
+            )
         await self._simulate(operation, request)
         self.calls.append((operation, request))
         return dict(_EMPTY_RESPONSES.get(operation, {}))

@@ -229,3 +229,31 @@ def test_the_generated_source_is_in_tracebacks():
     with pytest.raises(KeyError) as caught:
         decode({})
     assert "return _cls(" in "".join(traceback.format_tb(caught.value.__traceback__))
+
+
+@attrs.define
+class SelfDefault:
+    pk: str
+    n: int = 1
+    double: int = attrs.Factory(lambda self: self.n * 2, takes_self=True)
+    tags: list[str] = attrs.Factory(list)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"pk": {"S": "a"}},
+        {"pk": {"S": "a"}, "n": {"N": "4"}},
+        {"pk": {"S": "a"}, "n": {"N": "4"}, "double": {"N": "1"}, "tags": {"L": [{"S": "x"}]}},
+        {"pk": {"S": "a"}, "double": {"S": "x"}},
+    ],
+)
+def test_a_factory_that_takes_self_is_left_to_attrs(item):
+    fast = item_decoder(SelfDefault, REGISTRY.fast)
+    detailed = item_decoder(SelfDefault, REGISTRY.detailed)
+    got, expected = outcome(fast, dict(item)), outcome(detailed, dict(item))
+    assert got[0] == expected[0]
+    if got[0] == "ok":
+        assert got == expected
+    if "double" not in item:
+        assert fast(dict(item)).double == fast(dict(item)).n * 2

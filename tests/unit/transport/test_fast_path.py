@@ -35,6 +35,8 @@ The examples are derandomized (`_fuzzing.REPLAYED`), so CI replays the same case
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import json
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +50,9 @@ from botocore.parsers import ResponseParserError, create_parser
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from dynamorm_async.transport._fast import FastReader
+from dynamorm_async.convert._hooks import decode_any
+from dynamorm_async.transport import check_item
+from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader
 
 FUZZ = settings(REPLAYED, max_examples=60)
 FEW = settings(REPLAYED, max_examples=20)
@@ -703,3 +707,60 @@ def test_strings_and_objects_for_lists_read_as_botocore_reads_them(
 ) -> None:
     model = DYNAMODB.operation_model(operation)
     assert_same(fast_reads(model, body), botocore_reads(model, body))
+
+
+# --- wire items (a Query's or Scan's items left to the codecs) -----------------------------
+
+
+def wire_reads(model: OperationModel, body: bytes) -> Any:
+    """The fast path's reading with `WIRE_ITEMS` set, as a query's ``async for`` asks."""
+    token = WIRE_ITEMS.set(True)
+    try:
+        return fast_reads(model, body)
+    finally:
+        WIRE_ITEMS.reset(token)
+
+
+@FUZZ
+@given(
+    operation=st.sampled_from(["Query", "Scan"]),
+    items=st.lists(st.dictionaries(st.text(min_size=1, max_size=4), attribute_values), max_size=4),
+    style=st.sampled_from(sorted(STYLES)),
+)
+def test_wire_items_are_botocore_items_once_checked(
+    operation: str, items: list[dict[str, Any]], style: str
+) -> None:
+    """Wire items decode alike (`decode_any`), and `check_item` makes them botocore's."""
+    model = DYNAMODB.operation_model(operation)
+    body = encode({"Items": items, "Count": len(items)}, style)
+    wire, expected = wire_reads(model, body), botocore_reads(model, body)
+    assert len(wire["Items"]) == len(expected["Items"])
+    for raw, stock in zip(wire["Items"], expected["Items"], strict=True):
+        assert {k: decode_any(v) for k, v in raw.items()} == {
+            k: decode_any(v) for k, v in stock.items()
+        }
+        check_item(raw)
+        assert_same(raw, stock)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [5, {"pk": 5}, {"pk": {"L": 5}}, {"pk": {"M": []}}, {"pk": {"B": "abc"}}, {"pk": {"SS": "ab"}}],
+)
+def test_check_item_refuses_what_botocore_cannot_read(item: Any) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        check_item(item)
+
+
+@pytest.mark.parametrize("body", [b'{"Count": 1}', b"{not json", b"[1]"])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_garbage_collection_is_left_as_it_was(body: bytes, enabled: bool) -> None:
+    """Collections are paused while orjson reads a body, and only then."""
+    model = DYNAMODB.operation_model("Query")
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with contextlib.suppress(Exception):
+            fast_reads(model, body)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

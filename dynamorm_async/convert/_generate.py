@@ -39,7 +39,6 @@ def _compile(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable
 
 
 def generate_encoder(
-    cls: type,
     fields: list[tuple[attrs.Attribute[Any], str, Any]],
     hooks: Mapping[str, Callable[[Any], Any]],
     inline: Mapping[str, type | None],
@@ -47,7 +46,7 @@ def generate_encoder(
     null: frozenset[str],
     none_object: Any,
 ) -> Callable[[Any], dict[str, Any]]:
-    """The encoder of `cls`: `fields` are (attribute, stored name, type); `hooks` the
+    """The encoder of a class: `fields` are (attribute, stored name, type); `hooks` the
     encode hook per attribute name; `inline` the built-in scalar type (``str``,
     ``bool``, ``int``) whose default hook a field has, written inline. A field in
     `omit` whose hook gives ``None`` (or `none_object`, NULL of an ``Any``) is left

@@ -883,9 +883,9 @@ def _overrides(
     converter: cattrs.Converter,
     rename: Mapping[str, str] | None,
     field_types: Mapping[str, Any] | None,
-    *,
-    encode: bool,
 ) -> dict[str, Any]:
+    """cattrs' overrides for the detailed decoder: renames, and the hooks of fields
+    whose type is overridden or an Enum (see `structure_hook`)."""
     overrides: dict[str, Any] = {}
     for field in attrs.fields(cls):
         kwargs: dict[str, Any] = {}
@@ -893,11 +893,8 @@ def _overrides(
             kwargs["rename"] = rename[field.name]
         tp = (field_types or {}).get(field.name, field.type)
         if (field_types and field.name in field_types) or _is_enum(tp):
-            if encode:
-                kwargs["unstruct_hook"] = unstructure_hook(converter, tp)
-            else:
-                hook = structure_hook(converter, tp)
-                kwargs["struct_hook"] = lambda av, _, hook=hook, tp=tp: hook(av, tp)
+            hook = structure_hook(converter, tp)
+            kwargs["struct_hook"] = lambda av, _, hook=hook, tp=tp: hook(av, tp)
         if kwargs:
             overrides[field.name] = cattrs.override(**kwargs)
     return overrides
@@ -971,7 +968,7 @@ def item_encoder(
     omittable = _stored_names(cls, rename, field_types, required_only=False)
     by_stored = {stored: f for f, stored, _ in fields}
     omit = frozenset(n for n in omittable if omission_reads_back(by_stored[n]))
-    return generate_encoder(cls, fields, hooks, inline, omit, frozenset(omittable) - omit, NULL)
+    return generate_encoder(fields, hooks, inline, omit, frozenset(omittable) - omit, NULL)
 
 
 def item_decoder(
@@ -993,7 +990,7 @@ def item_decoder(
         hooks = {f.name: structure_hook(converter, tp) for f, _, tp in fields}
         inline = {name: _INLINE_DECODE.get(hook) for name, hook in hooks.items()}
         return generate_decoder(cls, fields, hooks, inline, frozenset(fillable), NULL)
-    overrides = _overrides(cls, converter, rename, field_types, encode=False)
+    overrides = _overrides(cls, converter, rename, field_types)
     generated = make_dict_structure_fn(cls, converter, **overrides)
     if not fillable:
         return generated

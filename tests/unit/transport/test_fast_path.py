@@ -51,6 +51,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from dynamorm_async.convert._hooks import decode_any
+from dynamorm_async.testing.faults import DATA_OPERATIONS
 from dynamorm_async.transport import check_item
 from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader
 
@@ -61,16 +62,7 @@ DYNAMODB: ServiceModel = botocore.session.get_session().get_service_model("dynam
 
 #: The operations the library calls, and PartiQL's.
 DATA_PLANE = [
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "Query",
-    "Scan",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
+    *sorted(DATA_OPERATIONS),
     "ExecuteStatement",
     "BatchExecuteStatement",
     "ExecuteTransaction",

@@ -257,6 +257,37 @@ def _add_boto3(cases: dict[str, dict[str, Call]], url: str) -> None:
 
 def _add_pynamodb(cases: dict[str, dict[str, Call]], url: str) -> None:
     """PynamoDB, if installed: ``Model.get``, ``save`` and ``list(Model.query(...))``."""
+    PynamoOrder = pynamodb_order_model(url)
+    if PynamoOrder is None:  # the bench extra is not installed
+        return
+    # The item of the other puts, as botocore hands it over (binary already decoded).
+    order = PynamoOrder.from_raw_data(copy.deepcopy(WIRE_ITEM))
+
+    def get() -> Any:
+        return PynamoOrder.get("customer#42", 1)
+
+    def put() -> Any:
+        return order.save()
+
+    def query() -> Any:
+        return list(PynamoOrder.query("customer#42"))
+
+    found = get()
+    assert (found.pk, found.sk, found.total, found.note) == ("customer#42", 1, 129.95, None)
+    assert (found.tags, found.scores) == ({"gift", "priority", "fragile"}, {1, 2.5, 3})
+    assert [(line.sku, line.qty) for line in found.lines] == [("A-1", 2), ("B-7", 1)]
+    assert (found.address.city, found.blob) == ("Lisbon", bytes(range(8)))
+    assert (found.created, found.version, found.paid) == (WIRE_ITEM["created"]["S"], 3, True)
+    page = query()
+    assert (len(page), page[-1].sk) == (QUERY_ITEMS, QUERY_ITEMS - 1)
+    names = list(cases)
+    cases[names[0]]["PynamoDB"] = _blocking(get)
+    cases[names[1]]["PynamoDB"] = _blocking(put)
+    cases[names[2]]["PynamoDB"] = _blocking(query)
+
+
+def pynamodb_order_model(url: str) -> Any:
+    """`Order` as a PynamoDB model served at `url`, or ``None`` without PynamoDB."""
     try:
         from pynamodb.attributes import (
             BinaryAttribute,
@@ -270,7 +301,7 @@ def _add_pynamodb(cases: dict[str, dict[str, Call]], url: str) -> None:
         )
         from pynamodb.models import Model
     except ImportError:  # the bench extra is not installed
-        return
+        return None
 
     class LineMap(MapAttribute):  # type: ignore[type-arg]
         sku = UnicodeAttribute()
@@ -315,30 +346,7 @@ def _add_pynamodb(cases: dict[str, dict[str, Call]], url: str) -> None:
         version = NumberAttribute()
         blob = BinaryAttribute(legacy_encoding=False)
 
-    # The item of the other puts, as botocore hands it over (binary already decoded).
-    order = PynamoOrder.from_raw_data(copy.deepcopy(WIRE_ITEM))
-
-    def get() -> Any:
-        return PynamoOrder.get("customer#42", 1)
-
-    def put() -> Any:
-        return order.save()
-
-    def query() -> Any:
-        return list(PynamoOrder.query("customer#42"))
-
-    found = get()
-    assert (found.pk, found.sk, found.total, found.note) == ("customer#42", 1, 129.95, None)
-    assert (found.tags, found.scores) == ({"gift", "priority", "fragile"}, {1, 2.5, 3})
-    assert [(line.sku, line.qty) for line in found.lines] == [("A-1", 2), ("B-7", 1)]
-    assert (found.address.city, found.blob) == ("Lisbon", bytes(range(8)))
-    assert (found.created, found.version, found.paid) == (WIRE_ITEM["created"]["S"], 3, True)
-    page = query()
-    assert (len(page), page[-1].sk) == (QUERY_ITEMS, QUERY_ITEMS - 1)
-    names = list(cases)
-    cases[names[0]]["PynamoDB"] = _blocking(get)
-    cases[names[1]]["PynamoDB"] = _blocking(put)
-    cases[names[2]]["PynamoDB"] = _blocking(query)
+    return PynamoOrder
 
 
 async def calls_per_second(call: Call, calls: int, concurrency: int) -> float:
@@ -412,9 +420,8 @@ def measure(rounds: int, calls: int) -> list[tuple[str, int, str, float | None, 
                     measured = [w for w in workers if concurrency == 1 or w.name not in BLOCKING]
                     rates: dict[str, list[float]] = {w.name: [] for w in measured}
                     ratios: dict[str, list[float]] = {w.name: [] for w in measured}
-                    n = calls if "Query" not in case else max(32, calls // 4)
                     for _ in range(rounds):
-                        this = {w.name: w.rate(case, n, concurrency) for w in measured}
+                        this = {w.name: w.rate(case, calls, concurrency) for w in measured}
                         for name, rate in this.items():
                             rates[name].append(rate)
                             ratios[name].append(rate / this["aiobotocore"])

@@ -3,7 +3,10 @@ and PynamoDB's models.
 
 All sides do the same work: a 15-attribute item between a Python object (ours: an
 attrs instance; boto3: a plain dict, which is all it produces; PynamoDB: a `Model`
-instance) and DynamoDB's AttributeValue form. PynamoDB runs if installed (``bench``
+instance) and DynamoDB's AttributeValue form. Two items: `Product`, flat (a UUID, a
+datetime, a Decimal, a float, a string set...), and the nested document the calls
+benchmark reads (`benchmarks.calls.Order`: a list of classes, a class, a number set,
+binary, optionals), as the ``Order:`` cases. PynamoDB runs if installed (``bench``
 extra). Rounds are interleaved and medians compared, so the machine's noise hits all
 sides alike; only the ratios are meaningful.
 """
@@ -23,6 +26,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 import dynamorm_async
 from benchmarks._harness import run
+from benchmarks.calls import ORDER, WIRE_ITEM, orders, pynamodb_order_model
 from dynamorm_async import Mapper
 
 
@@ -163,33 +167,53 @@ def _pynamodb() -> dict[str, Callable[[], Any]] | None:
     }
 
 
-def _cases() -> dict[str, dict[str, Callable[[], Any]]]:
+Cases = dict[str, dict[str, Callable[[], Any]]]
+
+
+def _versus_boto3(prefix: str, mapper: Mapper[Any], obj: Any, plain: dict[str, Any]) -> Cases:
+    """Encode `obj` (boto3: `plain`), decode its item and a page of 100 of them."""
     serializer, deserializer = TypeSerializer(), TypeDeserializer()
-    plain = _plain(SAMPLE)
-    item = products.encode(SAMPLE)
+    item = mapper.encode(obj)
     boto_item = {k: serializer.serialize(v) for k, v in plain.items()}
-    page = [item] * 100
-    boto_page = [boto_item] * 100
-    cases = {
-        "encode 1 item": {
-            "dynamorm_async": lambda: products.encode(SAMPLE),
+    page, boto_page = [item] * 100, [boto_item] * 100
+    return {
+        f"{prefix}encode 1 item": {
+            "dynamorm_async": lambda: mapper.encode(obj),
             "boto3 TypeSerializer": lambda: {k: serializer.serialize(v) for k, v in plain.items()},
         },
-        "decode 1 item": {
-            "dynamorm_async": lambda: products.decode(dict(item)),
+        f"{prefix}decode 1 item": {
+            "dynamorm_async": lambda: mapper.decode(item),
             "boto3 TypeDeserializer": lambda: {
                 k: deserializer.deserialize(v) for k, v in boto_item.items()
             },
         },
-        "decode 100-item page": {
-            "dynamorm_async": lambda: [products.decode(dict(i)) for i in page],
+        f"{prefix}decode 100-item page": {
+            "dynamorm_async": lambda: [mapper.decode(i) for i in page],
             "boto3 TypeDeserializer": lambda: [
                 {k: deserializer.deserialize(v) for k, v in i.items()} for i in boto_page
             ],
         },
     }
+
+
+def _cases() -> Cases:
+    cases = _versus_boto3("", products, SAMPLE, _plain(SAMPLE))
     for case, fn in (_pynamodb() or {}).items():
         cases[case]["PynamoDB Model"] = fn
+    # The item of the calls benchmark (`benchmarks.calls.Order`): a document with a
+    # nested list of classes, a nested class, a number set, binary and optionals.
+    plain = {k: TypeDeserializer().deserialize(v) for k, v in WIRE_ITEM.items()}
+    cases.update(_versus_boto3("Order: ", orders, ORDER, plain))
+    model = pynamodb_order_model("http://127.0.0.1:1")  # never called: no I/O here
+    if model is not None:
+        instance = model.from_raw_data(dict(WIRE_ITEM))
+        assert instance.serialize()["lines"] == WIRE_ITEM["lines"]
+        page = [WIRE_ITEM] * 100
+        cases["Order: encode 1 item"]["PynamoDB Model"] = instance.serialize
+        cases["Order: decode 1 item"]["PynamoDB Model"] = lambda: model.from_raw_data(WIRE_ITEM)
+        cases["Order: decode 100-item page"]["PynamoDB Model"] = lambda: [
+            model.from_raw_data(i) for i in page
+        ]
     return cases
 
 

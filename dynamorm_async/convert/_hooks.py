@@ -25,6 +25,7 @@ import enum
 import sys
 import typing
 import uuid
+import weakref
 from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
@@ -36,7 +37,7 @@ from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn
 
 from dynamorm_async.convert import _numbers
-from dynamorm_async.convert._generate import generate_decoder, generate_encoder
+from dynamorm_async.convert._generate import Inline, generate_decoder, generate_encoder
 from dynamorm_async.errors import ConversionError
 
 __all__ = [
@@ -174,21 +175,47 @@ def _dec_bytearray(av: Any, _: Any) -> bytearray:
 
 
 def _enc_uuid(value: Any) -> dict[str, Any]:
+    if value.__class__ is uuid.UUID:
+        digits = "%032x" % value.int  # noqa: UP031 - str(UUID) without its call
+        return {"S": f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"}
     if isinstance(value, uuid.UUID):
         return {"S": str(value)}
     raise _type_error(value, "a UUID")
 
 
+_UUID_SLOTS = getattr(uuid.UUID, "__slots__", ())
+if "int" in _UUID_SLOTS and "is_safe" in _UUID_SLOTS:  # CPython's UUID
+    _new_uuid = object.__new__
+    _set_uuid_int = vars(uuid.UUID)["int"].__set__  # the slots' descriptors
+    _set_uuid_safe = vars(uuid.UUID)["is_safe"].__set__
+
+    def _uuid_text(text: str) -> uuid.UUID:
+        """What UUID(text) gives for the usual spelling (anything else raises): its
+        __init__ weighs every other spelling and keyword, half the cost of a decode."""
+        digits = text.replace("-", "")
+        if len(digits) != 32:
+            raise ValueError(text)
+        value = int(digits, 16)  # 32 digits are below 2**128, as UUID requires
+        made = _new_uuid(uuid.UUID)
+        _set_uuid_int(made, value)
+        _set_uuid_safe(made, uuid.SafeUUID.unknown)
+        return made
+
+else:  # pragma: no cover - another Python's UUID
+
+    def _uuid_text(text: str) -> uuid.UUID:
+        digits = text.replace("-", "")
+        if len(digits) != 32:
+            raise ValueError(text)
+        return uuid.UUID(int=int(digits, 16))
+
+
 def _dec_uuid(av: Any, _: Any) -> uuid.UUID:
     text = av["S"]
-    digits = text.replace("-", "")
-    if len(digits) == 32:
-        # What UUID(text) does in the end, without its other spellings ({...}, urn:).
-        try:
-            return uuid.UUID(int=int(digits, 16))
-        except ValueError:
-            pass
-    return uuid.UUID(text)
+    try:
+        return _uuid_text(text)
+    except (ValueError, TypeError, AttributeError):
+        return uuid.UUID(text)  # the other spellings ({...}, urn:uuid:), or its error
 
 
 def _enc_date(value: Any) -> dict[str, Any]:
@@ -427,6 +454,7 @@ def _set_factory(kind: str, elem_decode: Callable[[str], Any] | None, frozen: bo
             return make(av[kind])
         return make(map(elem_decode, av[kind]))
 
+    _DECODE_PARTS[decode] = ("set", kind, elem_decode, make)
     return decode
 
 
@@ -634,6 +662,7 @@ def _unstructure_list(tp: Any, converter: cattrs.Converter) -> Encoder:
             raise _type_error(value, "a list or tuple")
         return {"L": [_hole(element(v)) for v in value]}
 
+    _ENCODE_PARTS[encode_list] = ("list", element)
     return encode_list
 
 
@@ -661,6 +690,8 @@ def _structure_list(tp: Any, converter: cattrs.Converter) -> Decoder:
         return make([element(v, elem_tp) for v in av["L"]])
 
     if not converter.detailed_validation:
+        if make is list:
+            _DECODE_PARTS[decode_list] = ("list", element, elem_tp)
         return decode_list
 
     def decode_list_detailed(av: Any, _: Any) -> Any:
@@ -817,6 +848,7 @@ def _unstructure_union(tp: Any, converter: cattrs.Converter) -> Encoder:
         def encode_optional(value: Any) -> dict[str, Any] | None:
             return None if value is None else only(value)
 
+        _ENCODE_PARTS[encode_optional] = ("optional", only)
         return encode_optional
 
     routes: list[tuple[type | None, Any]] = [
@@ -871,6 +903,7 @@ def _structure_union(tp: Any, converter: cattrs.Converter) -> Decoder:
                 return None
             return only(av, member)
 
+        _DECODE_PARTS[decode_optional] = ("optional", only, member)
         return decode_optional
     return decode_union
 
@@ -944,10 +977,61 @@ def _fields(
     ]
 
 
-# The built-in hooks the generated codecs write inline (a user's registration for
-# str, bool or int replaces the hook, and is then called instead).
-_INLINE_ENCODE: Final[dict[Any, type]] = {_enc_str: str, _enc_bool: bool, _enc_int: int}
-_INLINE_DECODE: Final[dict[Any, type]] = {_dec_str: str, _dec_bool: bool, _dec_int: int}
+# The built-in hooks the generated codecs write inline. A user's registration for one
+# of these types replaces the hook, which is then called instead: inlining goes by
+# the identity of the hook, never by the type.
+_INLINE_ENCODE: Final[dict[Any, str]] = {
+    _enc_str: "str",
+    _enc_bool: "bool",
+    _enc_int: "int",
+    _enc_float: "float",
+    _enc_decimal: "decimal",
+}
+_INLINE_DECODE: Final[dict[Any, str]] = {
+    _dec_str: "str",
+    _dec_bool: "bool",
+    _dec_int: "int",
+    _dec_float: "float",
+    _dec_decimal: "decimal",
+    _dec_datetime: "datetime",
+    _dec_uuid: "uuid",
+}
+# What the hooks built by the factories above are made of, so that the generated
+# codecs can write them inline too (only the fast converter's hooks are listed).
+_ENCODE_PARTS: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+_DECODE_PARTS: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+
+
+def _encode_inline(hook: Encoder) -> Inline:
+    """How the generated encoder writes what `hook` does."""
+    kind = _INLINE_ENCODE.get(hook)
+    if kind is not None:
+        return Inline(kind, hook)
+    parts = _ENCODE_PARTS.get(hook)
+    if parts is None:
+        return Inline("hook", hook)
+    if parts[0] == "class":
+        return Inline("class", hook, function=parts[1], cls=parts[2])
+    return Inline(parts[0], hook, inner=_encode_inline(parts[1]))  # optional, list
+
+
+def _decode_inline(hook: Decoder, tp: Any) -> Inline:
+    """How the generated decoder reads what ``hook(av, tp)`` does."""
+    kind = _INLINE_DECODE.get(hook)
+    if kind == "uuid":
+        return Inline(kind, hook, tp, function=_uuid_text)
+    if kind is not None:
+        return Inline(kind, hook, tp)
+    parts = _DECODE_PARTS.get(hook)
+    if parts is None:
+        return Inline("hook", hook, tp)
+    if parts[0] == "class":
+        return Inline("class", hook, tp, function=parts[1], cls=parts[2])
+    if parts[0] == "set":
+        _, tag, element, make = parts
+        return Inline("set", hook, tp, function=element, tag=tag, make=make)
+    _, inner, inner_tp = parts  # optional, list
+    return Inline(parts[0], hook, tp, inner=_decode_inline(inner, inner_tp))
 
 
 def item_encoder(
@@ -962,13 +1046,14 @@ def item_encoder(
     `rename` maps field names to stored names; `field_types` overrides the declared
     type of some fields (a TTL field is stored as epoch seconds, say).
     """
-    fields = _fields(cls, rename, field_types)
-    hooks = {f.name: unstructure_hook(converter, tp) for f, _, tp in fields}
-    inline = {name: _INLINE_ENCODE.get(hook) for name, hook in hooks.items()}
+    fields = [
+        (f, stored, _encode_inline(unstructure_hook(converter, tp)))
+        for f, stored, tp in _fields(cls, rename, field_types)
+    ]
     omittable = _stored_names(cls, rename, field_types, required_only=False)
     by_stored = {stored: f for f, stored, _ in fields}
     omit = frozenset(n for n in omittable if omission_reads_back(by_stored[n]))
-    return generate_encoder(fields, hooks, inline, omit, frozenset(omittable) - omit, NULL)
+    return generate_encoder(fields, omit, frozenset(omittable) - omit, NULL)
 
 
 def item_decoder(
@@ -986,10 +1071,11 @@ def item_decoder(
     """
     fillable = _stored_names(cls, rename, field_types, required_only=True)
     if not converter.detailed_validation:
-        fields = _fields(cls, rename, field_types)
-        hooks = {f.name: structure_hook(converter, tp) for f, _, tp in fields}
-        inline = {name: _INLINE_DECODE.get(hook) for name, hook in hooks.items()}
-        return generate_decoder(cls, fields, hooks, inline, frozenset(fillable), NULL)
+        fields = [
+            (f, stored, _decode_inline(structure_hook(converter, tp), tp))
+            for f, stored, tp in _fields(cls, rename, field_types)
+        ]
+        return generate_decoder(cls, fields, frozenset(fillable), NULL)
     overrides = _overrides(cls, converter, rename, field_types)
     generated = make_dict_structure_fn(cls, converter, **overrides)
     if not fillable:
@@ -1021,6 +1107,7 @@ def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:
             raise _type_error(value, f"a {cls.__name__} instance")
         return {"M": encode(value)}
 
+    _ENCODE_PARTS[encode_nested] = ("class", encode, cls)
     return encode_nested
 
 
@@ -1034,7 +1121,10 @@ def _structure_class(cls: type, converter: cattrs.Converter) -> Decoder:
     def decode_nested_copy(av: Any, _: Any) -> Any:
         return decode(dict(av["M"]))  # cattrs' detailed one is given missing NULLs
 
-    return decode_nested_copy if converter.detailed_validation else decode_nested
+    if converter.detailed_validation:
+        return decode_nested_copy
+    _DECODE_PARTS[decode_nested] = ("class", decode, cls)
+    return decode_nested
 
 
 # --- key types -----------------------------------------------------------------------------

@@ -23,8 +23,8 @@ __all__ = [
 
 MAX_DIGITS = 38
 # DynamoDB's range: 1E-130 <= |n| <= 9.9999999999999999999999999999999999999E+125.
-_MIN_ADJUSTED_EXP = -130
-_MAX_ADJUSTED_EXP = 125
+MIN_ADJUSTED_EXP = -130
+MAX_ADJUSTED_EXP = 125
 # Below this every int has at most 38 digits: the common case skips the digit count.
 _FAST_INT_LIMIT = 10**MAX_DIGITS
 
@@ -83,7 +83,7 @@ def _checked(number: Decimal, original: object) -> str:
     if not number:
         return "0"
     text = str(number)
-    if len(text) <= MAX_DIGITS and _MIN_ADJUSTED_EXP <= number.adjusted() <= _MAX_ADJUSTED_EXP:
+    if len(text) <= MAX_DIGITS and MIN_ADJUSTED_EXP <= number.adjusted() <= MAX_ADJUSTED_EXP:
         return text  # fewer characters than the limit of digits: within it
     # DynamoDB trims leading and trailing zeros; what is left must fit in 38 digits.
     # (Decimal.normalize() would round to the context's precision: count by hand.)
@@ -97,7 +97,7 @@ def _checked(number: Decimal, original: object) -> str:
             value=original,
         )
     adjusted = number.adjusted()
-    if not _MIN_ADJUSTED_EXP <= adjusted <= _MAX_ADJUSTED_EXP:
+    if not MIN_ADJUSTED_EXP <= adjusted <= MAX_ADJUSTED_EXP:
         raise ConversionError(
             f"{original!r} is out of DynamoDB's number range (1E-130 to 9.99E+125 in magnitude)",
             value=original,

@@ -35,7 +35,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, Path, PathLike, Size, where
 from dynamorm_async.query import Explain, Plan, QuerySpec
-from dynamorm_async.transport import check_item, malformed
+from dynamorm_async.transport import DECODED_ITEMS, check_item, malformed
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -333,7 +333,7 @@ class _Reader(Generic[T]):
         remaining = spec.limit
         pages = self._parallel(plan) if spec.segments > 1 else self._pages(plan)
         try:
-            async for items in pages:
+            async for items, decoded in pages:
                 if skip:
                     dropped = min(skip, len(items))
                     skip -= dropped
@@ -341,7 +341,7 @@ class _Reader(Generic[T]):
                 if remaining is not None:
                     items = items[:remaining]
                     remaining -= len(items)
-                yield self._decode_page(items, plan)
+                yield items if decoded else self._decode_page(items, plan)
                 if remaining == 0:
                     return
         finally:
@@ -364,8 +364,9 @@ class _Reader(Generic[T]):
             if collecting:
                 gc.enable()
 
-    async def _pages(self, plan: Plan) -> AsyncGenerator[list[dict[str, Any]], None]:
-        """Pages in order; with no limit, the next page is fetched while one is consumed."""
+    async def _pages(self, plan: Plan) -> AsyncGenerator[tuple[list[Any], bool], None]:
+        """Pages in order (see `_items`); with no limit, the next page is fetched while
+        one is consumed."""
         spec = self.spec
         wanted = None if spec.limit is None else spec.offset + spec.limit
         request = dict(plan.request)
@@ -377,8 +378,8 @@ class _Reader(Generic[T]):
         try:
             response = await self._send(plan, request, wire=True)
             while True:
-                items = response.get("Items", [])
-                seen += len(items)
+                page = _items(response)
+                seen += len(page[0])
                 lek = response.get("LastEvaluatedKey")
                 if lek is not None and (wanted is None or seen < wanted):
                     request = {**request, "ExclusiveStartKey": lek}
@@ -388,7 +389,7 @@ class _Reader(Generic[T]):
                         pending = asyncio.ensure_future(self._send(plan, request, wire=True))
                 else:
                     lek = None
-                yield items
+                yield page
                 if lek is None:
                     return
                 if pending is not None:
@@ -399,7 +400,7 @@ class _Reader(Generic[T]):
             if pending is not None:
                 _discard(pending)
 
-    async def _parallel(self, plan: Plan) -> AsyncGenerator[list[dict[str, Any]], None]:
+    async def _parallel(self, plan: Plan) -> AsyncGenerator[tuple[list[Any], bool], None]:
         """Pages of every segment as they arrive.
 
         At most `MAX_CONCURRENT_SEGMENTS` segments are read at once, and the queue
@@ -422,7 +423,7 @@ class _Reader(Generic[T]):
                 async with slots:
                     while True:
                         response = await self._send(plan, request, wire=True)
-                        await queue.put(("items", response.get("Items", [])))
+                        await queue.put(("items", _items(response)))
                         lek = response.get("LastEvaluatedKey")
                         if lek is None:
                             break
@@ -459,10 +460,14 @@ class _Reader(Generic[T]):
         decoded by `_decode` only (``Transport.call``'s ``wire_items``)."""
         transport = self._repo.database.transport
         if wire:
-            response = await transport.call(plan.operation, request, wire_items=True)
+            mapper = self._repo.mapper
+            decode = mapper.decode_fields if self.spec.as_dicts else mapper.decode
+            response = await transport.call(plan.operation, request, wire_items=decode)
         else:
             response = await transport.call(plan.operation, request)
-        problem = _page_problem(response, request, plan.key_names)
+        # Iterated items' keys are never read but to name an item that failed to
+        # decode (and such an item is checked then): only a page's keys need checking.
+        problem = _page_problem(response, request, frozenset() if wire else plan.key_names)
         if problem is not None:
             raise malformed(plan.operation, plan.table, problem)
         return response
@@ -497,6 +502,10 @@ class _Reader(Generic[T]):
                     check_item(raw)
                 except (TypeError, ValueError) as problem:
                     raise malformed(plan.operation, plan.table, problem) from exc
+                for name in plan.key_names:  # as _page_problem checks a page's items
+                    if name in raw and not _key_value(raw[name]):
+                        bad_key = f"an item's key attribute {name!r} is {raw[name]!r}"
+                        raise malformed(plan.operation, plan.table, bad_key) from exc
             if self.spec.as_dicts:
                 raise
             if self.spec.projection:
@@ -575,6 +584,15 @@ class Scan(_Reader[T]):
 _KEY_TYPES = frozenset({"S", "N", "B"})
 
 
+def _items(response: dict[str, Any]) -> tuple[list[Any], bool]:
+    """A response's items, and whether they are decoded already (the fast path
+    decodes a page as it reads it: see `Transport.call`'s ``wire_items``)."""
+    decoded = response.get(DECODED_ITEMS)
+    if decoded is not None:
+        return decoded, True
+    return response.get("Items", []), False
+
+
 def _key_value(value: object) -> bool:
     """Whether `value` is a key attribute's AttributeValue: one S, N or B."""
     if not isinstance(value, dict) or len(value) != 1:
@@ -592,7 +610,7 @@ def _page_problem(
     if not isinstance(items, list):
         return f"Items is a {type(items).__name__}, not a list"
     for item in items:
-        if not isinstance(item, dict):
+        if item.__class__ is not dict and not isinstance(item, dict):
             return f"an item is a {type(item).__name__}, not a map"
         for name in key_names:
             if name in item and not _key_value(item[name]):

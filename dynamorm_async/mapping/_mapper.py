@@ -139,6 +139,8 @@ class Mapper(Generic[T]):
         self.field_types = {name: field_types.get(name, f.type) for name, f in self.fields.items()}
         self._key_types: dict[str, str] = {}
         self._key_limits: dict[str, int] = {}
+        # (field, stored name, size limit, required) of every key, built on first use.
+        self._key_checks: list[tuple[str, str, int, bool]] | None = None
         self._check_key(partition_key, "partition_key")
         if sort_key is not None:
             if sort_key == partition_key:
@@ -381,10 +383,23 @@ class Mapper(Generic[T]):
     def encode(self, obj: T) -> dict[str, Any]:
         """`obj` as a DynamoDB item (checked: key values present and non-empty)."""
         item = self.codec.encode(obj)
-        for name in self._key_limits:  # index keys too: they may be absent, not empty
-            self.check_key_value(
-                name, item.get(self.fields[name].stored), required=name in self.key_fields
-            )
+        checks = self._key_checks
+        if checks is None:
+            checks = self._key_checks = [
+                (name, self.fields[name].stored, limit, name in self.key_fields)
+                for name, limit in self._key_limits.items()
+            ]
+        for name, stored, limit, required in checks:  # index keys too: they may be absent
+            encoded = item.get(stored)
+            if encoded is not None and len(encoded) == 1:
+                # The usual key, settled without check_key_value: a number, or ASCII
+                # text (one byte a character) within the limit.
+                text = encoded.get("S")
+                if text.__class__ is str and 0 < len(text) <= limit and text.isascii():
+                    continue
+                if "N" in encoded:
+                    continue
+            self.check_key_value(name, encoded, required=required)
         return item
 
     def decode(self, item: dict[str, Any]) -> T:

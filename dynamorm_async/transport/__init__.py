@@ -10,14 +10,16 @@ from dynamorm_async.transport._client import (
     map_client_error,
     reading,
 )
-from dynamorm_async.transport._fast import check_item
+from dynamorm_async.transport._fast import DECODED_ITEMS, ItemDecoder, check_item
 from dynamorm_async.transport._recording import RecordingTransport, is_read
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy, is_retryable
 
 __all__ = [
+    "DECODED_ITEMS",
     "CircuitBreaker",
     "ClientConfig",
     "Interceptor",
+    "ItemDecoder",
     "RecordingTransport",
     "RetryPolicy",
     "Send",

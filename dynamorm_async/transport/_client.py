@@ -48,7 +48,7 @@ from dynamorm_async.errors import (
     ValidationError,
     readable_key,
 )
-from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader
+from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader, ItemDecoder
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy
 
 __all__ = [
@@ -241,7 +241,7 @@ class Transport:
         *,
         key: dict[str, Any] | None = None,
         retry_if: Callable[[BaseException], bool] | None = None,
-        wire_items: bool = False,
+        wire_items: bool | ItemDecoder = False,
     ) -> dict[str, Any]:
         """Send `request` as `operation` (``"GetItem"``...) and return the response.
 
@@ -253,7 +253,10 @@ class Transport:
         `wire_items`: the caller reads a Query's or Scan's ``Items`` with the codecs,
         which take them as the fast path reads them (Binary values in base64, not yet
         checked: see `dynamorm_async.transport.check_item`); without the fast path,
-        as botocore returns them.
+        as botocore returns them. An `ItemDecoder` (the caller's decoding of one
+        item) is also applied by the fast path as it reads the page: the response
+        then holds the results under `DECODED_ITEMS` instead of ``Items`` (unless
+        an item failed to decode, or the fast path is off).
         """
         breaker = self.breaker
         probe = breaker.before_call() if breaker is not None else False

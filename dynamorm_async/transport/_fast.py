@@ -27,12 +27,18 @@ from typing import Any, Final
 import orjson
 from botocore.model import OperationModel, Shape
 
-__all__ = ["WIRE_ITEMS", "FastReader", "check_item"]
+__all__ = ["DECODED_ITEMS", "WIRE_ITEMS", "FastReader", "ItemDecoder", "check_item"]
+
+ItemDecoder = Callable[[dict[str, Any]], Any]
 
 #: Set while a caller that decodes items itself waits for a Query or Scan: the items
 #: are then left as orjson read them (Binary values in base64, unchecked) and the
-#: caller's codecs read them; see `Transport.call`'s ``wire_items``.
-WIRE_ITEMS: ContextVar[bool] = ContextVar("dynamorm_async_wire_items", default=False)
+#: caller's codecs read them; see `Transport.call`'s ``wire_items``. A function
+#: instead of ``True`` decodes them as they are read, into `DECODED_ITEMS`.
+WIRE_ITEMS: ContextVar[bool | ItemDecoder] = ContextVar("dynamorm_async_wire_items", default=False)
+
+#: The response key of a page decoded as it was read, in place of ``Items``.
+DECODED_ITEMS: Final = "dynamorm_async:DecodedItems"
 
 # The shape types botocore's JSON parser leaves as JSON gives them (its default handler).
 _PLAIN = frozenset({"string", "integer", "long", "boolean", "double", "float"})
@@ -194,33 +200,49 @@ class _Operation:
         if output is not None and "Items" in self.members:
             self.wire_fix = _compile(output, wire_items=True)
 
-    def read(self, body: bytes, wire_items: bool = False) -> dict[str, Any] | None:
-        """The parsed body, or ``None`` to leave it to botocore."""
+    def read(self, body: bytes, wire_items: bool | ItemDecoder = False) -> dict[str, Any] | None:
+        """The parsed body, or ``None`` to leave it to botocore; with an `ItemDecoder`,
+        its ``Items`` decoded (see `WIRE_ITEMS`)."""
         if b"null" in body:
             return None  # botocore drops null members: leave such (rare) bodies to it
         # A page is ~10,000 new objects: each 700 of them would start a collection,
         # and their promotion brings on full collections of every object the process
         # holds (botocore's models...), a third of a Query's time. orjson builds no
-        # cycles, so a collection during it can free nothing it made; and it holds the
-        # GIL throughout, so no other thread runs while collections are paused.
+        # cycles, so a collection during it can free nothing it made; and no other
+        # thread runs meanwhile (orjson and our decoders hold the GIL throughout).
+        # Items decoded here are read in the same pause, and their wire form is gone
+        # before collections resume: only the objects made of them are ever collected.
         collecting = gc.isenabled()
         if collecting:
             gc.disable()
         try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return None
+            if not isinstance(parsed, dict):
+                return None
+            if not self.members.issuperset(parsed):  # botocore keeps modeled members only
+                parsed = {k: v for k, v in parsed.items() if k in self.members}
+            fix = self.wire_fix if wire_items is not False else self.fix
+            if fix is not None:
+                fix(parsed)
+            if wire_items is not True and wire_items is not False and "Items" in parsed:
+                _decode_items(parsed, wire_items)
+            return parsed
         finally:
             if collecting:
                 gc.enable()
-        if not isinstance(parsed, dict):
-            return None
-        if not self.members.issuperset(parsed):  # botocore keeps modeled members only
-            parsed = {k: v for k, v in parsed.items() if k in self.members}
-        fix = self.wire_fix if wire_items else self.fix
-        if fix is not None:
-            fix(parsed)
-        return parsed
+
+
+def _decode_items(parsed: dict[str, Any], decode: ItemDecoder) -> None:
+    """Replace ``Items`` by `DECODED_ITEMS`, unless an item fails to decode."""
+    try:
+        decoded = [decode(item) for item in parsed["Items"]]
+    except Exception:  # left as read: the caller decodes them and explains the failure
+        return
+    del parsed["Items"]
+    parsed[DECODED_ITEMS] = decoded
 
 
 def _check_maps(values: Any) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from dynamorm_async.errors import TableNotFound, TransportError
 from dynamorm_async.transport._client import Transport
+from dynamorm_async.transport._fast import ItemDecoder
 
 __all__ = ["RecordingTransport", "is_read"]
 
@@ -151,7 +152,7 @@ class RecordingTransport(Transport):
         *,
         key: dict[str, Any] | None = None,
         retry_if: Callable[[BaseException], bool] | None = None,
-        wire_items: bool = False,
+        wire_items: bool | ItemDecoder = False,
     ) -> dict[str, Any]:
         """Send a read through the shared client, or answer it for a simulated table;
         record anything else and return an empty success."""

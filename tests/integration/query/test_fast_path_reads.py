@@ -16,7 +16,8 @@ import attrs
 import pytest
 import pytest_asyncio
 
-from dynamorm_async import Database, Mapper
+from dynamorm_async import ConversionError, Database, Mapper
+from dynamorm_async.transport import DECODED_ITEMS
 
 
 @attrs.define
@@ -120,3 +121,40 @@ async def test_scans_in_segments_read_what_was_written(db, stored):
     assert sorted(await repo.scan().all(), key=lambda b: b.key) == stored
     found = [b async for b in repo.scan().segments(3)]
     assert sorted(found, key=lambda b: b.key) == stored
+
+
+async def test_pages_are_decoded_as_they_are_read_with_the_fast_path(db, stored):
+    """With the fast path, iterated pages come back decoded (their wire items gone
+    before garbage collection resumes); without it, botocore's items are decoded
+    after. Both read what was written (the tests above)."""
+    responses: list[dict[str, Any]] = []
+
+    async def record(operation, request, send):
+        response = await send(request)
+        responses.append(response)
+        return response
+
+    db.transport.interceptors.append(record)
+    try:
+        found = await db.repository(blobs).where("owner", "=", "o").all()
+    finally:
+        db.transport.interceptors.remove(record)
+    assert found == stored
+    (response,) = responses
+    if db.config.fast_path:
+        assert "Items" not in response
+        assert response[DECODED_ITEMS] == stored
+    else:
+        assert DECODED_ITEMS not in response
+        assert len(response["Items"]) == len(stored)
+
+
+async def test_an_item_that_fails_to_decode_is_explained_either_way(db, stored, dynamorm_db):
+    """One bad item leaves the page as read; decoding it again names the item."""
+    table = dynamorm_db.table_name_template.format(table="fast_blobs")
+    await db.transport.client.put_item(
+        TableName=table, Item={"owner": {"S": "o"}, "key": {"B": b"\x00"}, "data": {"S": "text"}}
+    )
+    with pytest.raises(ConversionError) as caught:
+        await db.repository(blobs).where("owner", "=", "o").all()
+    assert caught.value.key == {"owner": "o", "key": b"\x00"}

@@ -52,7 +52,7 @@ from hypothesis import strategies as st
 
 from dynamorm_async.convert._hooks import decode_any
 from dynamorm_async.testing.faults import DATA_OPERATIONS
-from dynamorm_async.transport import check_item
+from dynamorm_async.transport import DECODED_ITEMS, check_item
 from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader
 
 FUZZ = settings(REPLAYED, max_examples=60)
@@ -704,9 +704,10 @@ def test_strings_and_objects_for_lists_read_as_botocore_reads_them(
 # --- wire items (a Query's or Scan's items left to the codecs) -----------------------------
 
 
-def wire_reads(model: OperationModel, body: bytes) -> Any:
-    """The fast path's reading with `WIRE_ITEMS` set, as a query's ``async for`` asks."""
-    token = WIRE_ITEMS.set(True)
+def wire_reads(model: OperationModel, body: bytes, decode: Any = True) -> Any:
+    """The fast path's reading with `WIRE_ITEMS` set, as a query's ``async for`` asks
+    (`decode`: an item decoder, or ``True`` for the items as read)."""
+    token = WIRE_ITEMS.set(decode)
     try:
         return fast_reads(model, body)
     finally:
@@ -719,20 +720,27 @@ def wire_reads(model: OperationModel, body: bytes) -> Any:
     items=st.lists(st.dictionaries(st.text(min_size=1, max_size=4), attribute_values), max_size=4),
     style=st.sampled_from(sorted(STYLES)),
 )
-def test_wire_items_are_botocore_items_once_checked(
+def test_wire_items_are_botocore_items_once_checked_or_decoded(
     operation: str, items: list[dict[str, Any]], style: str
 ) -> None:
-    """Wire items decode alike (`decode_any`), and `check_item` makes them botocore's."""
+    """Wire items decode alike (`decode_any`), and `check_item` makes them botocore's;
+    with a decoder, the page holds what it makes of each item instead of ``Items``."""
     model = DYNAMODB.operation_model(operation)
-    body = encode({"Items": items, "Count": len(items)}, style)
+    body = encode({"Items": items, "Count": len(items), "ScannedCount": 9}, style)
     wire, expected = wire_reads(model, body), botocore_reads(model, body)
     assert len(wire["Items"]) == len(expected["Items"])
     for raw, stock in zip(wire["Items"], expected["Items"], strict=True):
-        assert {k: decode_any(v) for k, v in raw.items()} == {
-            k: decode_any(v) for k, v in stock.items()
-        }
+        assert plain(raw) == plain(stock)
         check_item(raw)
         assert_same(raw, stock)
+    decoded = wire_reads(model, body, plain)
+    assert "Items" not in decoded
+    assert decoded[DECODED_ITEMS] == [plain(item) for item in expected["Items"]]
+    assert (decoded["Count"], decoded["ScannedCount"]) == (len(items), 9)
+
+
+def plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: decode_any(v) for k, v in item.items()}
 
 
 @pytest.mark.parametrize(
@@ -756,3 +764,56 @@ def test_garbage_collection_is_left_as_it_was(body: bytes, enabled: bool) -> Non
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+# --- pages decoded as they are read ---------------------------------------------------------
+
+
+def test_a_page_with_an_item_that_fails_to_decode_is_left_as_read() -> None:
+    """The caller then decodes the items itself, and explains the failure."""
+    model = DYNAMODB.operation_model("Query")
+    body = b'{"Items": [{"a": {"S": "x"}}, {"a": {"N": "1"}}, {"a": {"S": "y"}}], "Count": 3}'
+    seen: list[Any] = []
+
+    def strings_only(item: dict[str, Any]) -> str:
+        seen.append(item)
+        return str(item["a"]["S"])
+
+    read = wire_reads(model, body, strings_only)
+    assert DECODED_ITEMS not in read
+    assert read["Items"] == [{"a": {"S": "x"}}, {"a": {"N": "1"}}, {"a": {"S": "y"}}]
+    assert len(seen) == 2  # stopped at the failure
+    ok = wire_reads(model, b'{"Items": [{"a": {"S": "x"}}], "Count": 1}', strings_only)
+    assert ok[DECODED_ITEMS] == ["x"]
+
+
+def test_responses_without_items_are_not_decoded() -> None:
+    def refuse(item: Any) -> Any:
+        raise AssertionError("called")
+
+    read = wire_reads(DYNAMODB.operation_model("Query"), b'{"Count": 0}', refuse)
+    assert read == botocore_reads(DYNAMODB.operation_model("Query"), b'{"Count": 0}')
+    item = b'{"Item": {"a": {"S": "x"}}}'
+    read = wire_reads(DYNAMODB.operation_model("GetItem"), item, refuse)
+    assert read == botocore_reads(DYNAMODB.operation_model("GetItem"), item)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collections_are_paused_while_a_page_is_decoded(fails: bool, enabled: bool) -> None:
+    """The decoder runs in the same pause as orjson, and the pause ends after it."""
+    states: list[bool] = []
+
+    def decode(item: Any) -> Any:
+        states.append(gc.isenabled())
+        if fails:
+            raise ValueError("no")
+        return item
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        wire_reads(DYNAMODB.operation_model("Scan"), b'{"Items": [{}, {}], "Count": 2}', decode)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert states == ([False] if fails else [False, False])

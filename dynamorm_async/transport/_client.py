@@ -50,6 +50,8 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.transport._fast import WIRE_ITEMS, FastReader, ItemDecoder
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy
+from dynamorm_async.transport._signing import choose_fast_signer
+from dynamorm_async.transport._signing import register as register_fast_signer
 
 __all__ = [
     "ClientConfig",
@@ -215,6 +217,10 @@ class Transport:
         events.register("before-parse.dynamodb", _check_body)
         if config.fast_path:  # after the checksum check: handlers run in this order
             events.register("before-parse.dynamodb", FastReader())
+            # Signed by botocore's SigV4 code with its slow helpers replaced (where
+            # botocore would sign with plain v4; anything else is left to it).
+            register_fast_signer()
+            events.register("choose-signer.dynamodb", choose_fast_signer)
         self._stack = stack
 
     async def close(self) -> None:

@@ -993,9 +993,10 @@ _INLINE_DECODE: Final[dict[Any, str]] = {
     _dec_int: "int",
     _dec_float: "float",
     _dec_decimal: "decimal",
-    _dec_datetime: "datetime",
     _dec_uuid: "uuid",
 }
+if sys.version_info >= (3, 11):  # before, fromisoformat refuses the "Z" we store
+    _INLINE_DECODE[_dec_datetime] = "datetime"
 # What the hooks built by the factories above are made of, so that the generated
 # codecs can write them inline too (only the fast converter's hooks are listed).
 _ENCODE_PARTS: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()

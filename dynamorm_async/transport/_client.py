@@ -217,10 +217,11 @@ class Transport:
         events.register("before-parse.dynamodb", _check_body)
         if config.fast_path:  # after the checksum check: handlers run in this order
             events.register("before-parse.dynamodb", FastReader())
-            # Signed by botocore's SigV4 code with its slow helpers replaced (where
-            # botocore would sign with plain v4; anything else is left to it).
+            # Signed by botocore's SigV4 code with its slow helpers replaced, where
+            # botocore would sign with plain v4: asked last, after botocore's own
+            # choices (per operation, auth scheme preference), which it keeps.
             register_fast_signer()
-            events.register("choose-signer.dynamodb", choose_fast_signer)
+            events.register_last("choose-signer", choose_fast_signer)
         self._stack = stack
 
     async def close(self) -> None:
@@ -262,8 +263,11 @@ class Transport:
         as botocore returns them. An `ItemDecoder` (the caller's decoding of one
         item) is also applied by the fast path as it reads the page: the response
         then holds the results under `DECODED_ITEMS` instead of ``Items`` (unless
-        an item failed to decode, or the fast path is off).
+        an item failed to decode, the fast path is off, or `interceptors` are set).
         """
+        if self.interceptors and wire_items is not True and wire_items is not False:
+            # Interceptors may read or change a response's Items: they get them.
+            wire_items = True
         breaker = self.breaker
         probe = breaker.before_call() if breaker is not None else False
         try:

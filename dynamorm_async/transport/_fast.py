@@ -208,10 +208,11 @@ class _Operation:
         # A page is ~10,000 new objects: each 700 of them would start a collection,
         # and their promotion brings on full collections of every object the process
         # holds (botocore's models...), a third of a Query's time. orjson builds no
-        # cycles, so a collection during it can free nothing it made; and no other
-        # thread runs meanwhile (orjson and our decoders hold the GIL throughout).
-        # Items decoded here are read in the same pause, and their wire form is gone
-        # before collections resume: only the objects made of them are ever collected.
+        # cycles, so a collection during it can free nothing it made. Items decoded
+        # here are read in the same pause, and their wire form is gone before
+        # collections resume: only the objects made of them are ever counted. The
+        # pause is process-wide (another thread may run meanwhile, without
+        # collections), bounded by one page, and always ends here.
         collecting = gc.isenabled()
         if collecting:
             gc.disable()

@@ -7,8 +7,10 @@ once a day per region. `FastSigV4Auth` is `SigV4Auth` with those helpers replace
 (and the body hashed without preparing a copy of the request to find it); everything else (the timestamp, the canonical request and string to sign,
 which headers are signed and how, the security token) is botocore's own code.
 
-It is plugged in by botocore's public ``choose-signer`` event: `choose_fast_signer`
-answers `SIGNATURE_VERSION` where botocore would sign with plain ``v4``, and
+It is plugged in by botocore's public ``choose-signer`` event: `choose_fast_signer`,
+asked after botocore's own handlers (per-operation auth types, auth scheme
+preferences), answers `SIGNATURE_VERSION` where none answered and botocore would
+sign with plain ``v4``, and
 `register` adds the class to botocore's table of signers under that name. Credentials
 keep coming from botocore's chain (refreshed as it refreshes them).
 ``tests/unit/transport/test_signing.py`` proves that both sign every request alike.
@@ -132,5 +134,6 @@ def register() -> None:
 
 
 def choose_fast_signer(signature_version: str, **_: Any) -> str | None:
-    """A ``choose-signer`` handler: the fast signer where botocore chose plain v4."""
+    """A ``choose-signer`` handler, to be asked last (``register_last``): the fast
+    signer where no other handler answered and botocore signs with plain v4."""
     return SIGNATURE_VERSION if signature_version == "v4" else None

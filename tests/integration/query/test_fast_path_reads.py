@@ -124,29 +124,39 @@ async def test_scans_in_segments_read_what_was_written(db, stored):
 
 
 async def test_pages_are_decoded_as_they_are_read_with_the_fast_path(db, stored):
-    """With the fast path, iterated pages come back decoded (their wire items gone
-    before garbage collection resumes); without it, botocore's items are decoded
-    after. Both read what was written (the tests above)."""
-    responses: list[dict[str, Any]] = []
-
-    async def record(operation, request, send):
-        response = await send(request)
-        responses.append(response)
-        return response
-
-    db.transport.interceptors.append(record)
-    try:
-        found = await db.repository(blobs).where("owner", "=", "o").all()
-    finally:
-        db.transport.interceptors.remove(record)
-    assert found == stored
-    (response,) = responses
+    """With the fast path, a page comes back decoded (its wire items gone before
+    garbage collection resumes); without it, botocore's items are decoded after."""
+    repo = db.repository(blobs)
+    request = repo.where("owner", "=", "o").plan().request
+    response = await db.transport.call("Query", request, wire_items=blobs.decode)
     if db.config.fast_path:
         assert "Items" not in response
         assert response[DECODED_ITEMS] == stored
     else:
         assert DECODED_ITEMS not in response
         assert len(response["Items"]) == len(stored)
+
+
+async def test_interceptors_see_and_change_the_items_of_iterated_pages(db, stored):
+    """With interceptors, pages are not decoded as read: they get ``Items`` as before."""
+    seen: list[int] = []
+
+    async def keep_three(operation, request, send):
+        response = await send(request)
+        seen.append(len(response["Items"]))
+        response["Items"] = response["Items"][:3]
+        return response
+
+    db.transport.interceptors.append(keep_three)
+    try:
+        found = await db.repository(blobs).where("owner", "=", "o").all()
+        scanned = [b async for b in db.repository(blobs).scan().segments(2)]
+    finally:
+        db.transport.interceptors.remove(keep_three)
+    assert found == stored[:3]
+    assert seen[0] == len(stored)
+    assert len(scanned) == sum(min(n, 3) for n in seen[1:])
+    assert await db.repository(blobs).where("owner", "=", "o").all() == stored
 
 
 async def test_an_item_that_fails_to_decode_is_explained_either_way(db, stored, dynamorm_db):

@@ -1099,9 +1099,40 @@ def _may_be_omitted(tp: Any) -> bool:
     return tp is _NoneType or _is_optional(tp) or _is_set(tp) or _is_any(tp)
 
 
+# Codecs of the classes being built, per converter: a class that holds itself (a tree:
+# ``children: list[Node]``) meets its own hook while building it. It then gets one that
+# looks the finished codec up when called (cattrs may keep either hook for the class:
+# both work).
+_BUILDING: dict[tuple[int, bool, type], list[Callable[..., Any]]] = {}
+
+
+def _build(cls: type, converter: cattrs.Converter, encoding: bool) -> Any:
+    """The item codec of `cls`, or, while it is being built, a list that will hold it."""
+    key = (id(converter), encoding, cls)
+    cell = _BUILDING.get(key)
+    if cell is not None:
+        return cell
+    cell = _BUILDING[key] = []
+    try:
+        attrs.resolve_types(cls)
+        built = item_encoder(cls, converter) if encoding else item_decoder(cls, converter)
+    finally:
+        del _BUILDING[key]
+    cell.append(built)
+    return built
+
+
 def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:
-    attrs.resolve_types(cls)
-    encode = item_encoder(cls, converter)
+    encode = _build(cls, converter, encoding=True)
+    if isinstance(encode, list):  # cls holds itself: its encoder is not built yet
+        cell = encode
+
+        def encode_nested_later(value: Any) -> dict[str, Any]:
+            if not isinstance(value, cls):
+                raise _type_error(value, f"a {cls.__name__} instance")
+            return {"M": cell[0](value)}
+
+        return encode_nested_later
 
     def encode_nested(value: Any) -> dict[str, Any]:
         if not isinstance(value, cls):
@@ -1113,8 +1144,15 @@ def _unstructure_class(cls: type, converter: cattrs.Converter) -> Encoder:
 
 
 def _structure_class(cls: type, converter: cattrs.Converter) -> Decoder:
-    attrs.resolve_types(cls)
-    decode: Callable[[dict[str, Any]], Any] = item_decoder(cls, converter)
+    decode = _build(cls, converter, encoding=False)
+    if isinstance(decode, list):  # cls holds itself: its decoder is not built yet
+        cell = decode
+        copy = converter.detailed_validation  # cattrs' detailed one is given NULLs
+
+        def decode_nested_later(av: Any, _: Any) -> Any:
+            return cell[0](dict(av["M"]) if copy else av["M"])
+
+        return decode_nested_later
 
     def decode_nested(av: Any, _: Any) -> Any:
         return decode(av["M"])  # the generated decoder leaves the map as it is

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
-import gc
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -35,7 +34,7 @@ from dynamorm_async.errors import (
 )
 from dynamorm_async.expressions import Condition, Path, PathLike, Size, where
 from dynamorm_async.query import Explain, Plan, QuerySpec
-from dynamorm_async.transport import DECODED_ITEMS, check_item, malformed
+from dynamorm_async.transport import DECODED_ITEMS, CollectionsPaused, check_item, malformed
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -348,21 +347,11 @@ class _Reader(Generic[T]):
             await pages.aclose()
 
     def _decode_page(self, items: list[dict[str, Any]], plan: Plan) -> list[Any]:
-        """A page of wire items decoded at once, garbage collection paused meanwhile.
-
-        Decoding a page creates thousands of objects, all kept: collections started
-        by their count could free none of them, and would walk every object of the
-        process once they are promoted (see `transport._fast`). One page is bounded
-        (1 MB read), and the pause ends before the first item is handed over.
-        """
-        collecting = gc.isenabled()
-        if collecting:
-            gc.disable()
-        try:
+        """A page of wire items decoded at once, garbage collection paused meanwhile
+        (`CollectionsPaused`: one page is bounded, 1 MB read); the pause ends before
+        the first item is handed over."""
+        with CollectionsPaused():
             return [self._decode(item, plan, wire=True) for item in items]
-        finally:
-            if collecting:
-                gc.enable()
 
     async def _pages(self, plan: Plan) -> AsyncGenerator[tuple[list[Any], bool], None]:
         """Pages in order (see `_items`); with no limit, the next page is fetched while
@@ -502,10 +491,9 @@ class _Reader(Generic[T]):
                     check_item(raw)
                 except (TypeError, ValueError) as problem:
                     raise malformed(plan.operation, plan.table, problem) from exc
-                for name in plan.key_names:  # as _page_problem checks a page's items
-                    if name in raw and not _key_value(raw[name]):
-                        bad_key = f"an item's key attribute {name!r} is {raw[name]!r}"
-                        raise malformed(plan.operation, plan.table, bad_key) from exc
+                bad_key = _bad_key(raw, plan.key_names)  # as _page_problem checks pages
+                if bad_key is not None:
+                    raise malformed(plan.operation, plan.table, bad_key) from exc
             if self.spec.as_dicts:
                 raise
             if self.spec.projection:
@@ -601,6 +589,14 @@ def _key_value(value: object) -> bool:
     return tag in _KEY_TYPES and isinstance(inner, (str, bytes))
 
 
+def _bad_key(item: dict[str, Any], key_names: frozenset[str]) -> str | None:
+    """What is wrong with an item's key attributes (each must be one S, N or B)."""
+    for name in key_names:
+        if name in item and not _key_value(item[name]):
+            return f"an item's key attribute {name!r} is {item[name]!r}"
+    return None
+
+
 def _page_problem(
     response: dict[str, Any], request: dict[str, Any], key_names: frozenset[str]
 ) -> str | None:
@@ -612,9 +608,9 @@ def _page_problem(
     for item in items:
         if item.__class__ is not dict and not isinstance(item, dict):
             return f"an item is a {type(item).__name__}, not a map"
-        for name in key_names:
-            if name in item and not _key_value(item[name]):
-                return f"an item's key attribute {name!r} is {item[name]!r}"
+        bad_key = _bad_key(item, key_names)
+        if bad_key is not None:
+            return bad_key
     count = response.get("Count", 0)
     if type(count) is not int or count < 0:
         return f"Count is {count!r}"

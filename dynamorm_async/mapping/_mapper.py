@@ -139,8 +139,6 @@ class Mapper(Generic[T]):
         self.field_types = {name: field_types.get(name, f.type) for name, f in self.fields.items()}
         self._key_types: dict[str, str] = {}
         self._key_limits: dict[str, int] = {}
-        # (field, stored name, size limit, required) of every key, built on first use.
-        self._key_checks: list[tuple[str, str, int, bool]] | None = None
         self._check_key(partition_key, "partition_key")
         if sort_key is not None:
             if sort_key == partition_key:
@@ -154,6 +152,11 @@ class Mapper(Generic[T]):
             cls, self.registry, {f.name: f.stored for f in self.fields.values()}, field_types
         )
         self.key_fields = (partition_key,) if sort_key is None else (partition_key, sort_key)
+        # (field, stored name, size limit, required) of every key, table's and indexes'.
+        self._key_checks = [
+            (name, self.fields[name].stored, limit, name in self.key_fields)
+            for name, limit in self._key_limits.items()
+        ]
 
     def __repr__(self) -> str:
         return f"Mapper({self.cls.__name__}, table={self.table!r})"
@@ -383,13 +386,7 @@ class Mapper(Generic[T]):
     def encode(self, obj: T) -> dict[str, Any]:
         """`obj` as a DynamoDB item (checked: key values present and non-empty)."""
         item = self.codec.encode(obj)
-        checks = self._key_checks
-        if checks is None:
-            checks = self._key_checks = [
-                (name, self.fields[name].stored, limit, name in self.key_fields)
-                for name, limit in self._key_limits.items()
-            ]
-        for name, stored, limit, required in checks:  # index keys too: they may be absent
+        for name, stored, limit, required in self._key_checks:  # index keys may be absent
             encoded = item.get(stored)
             if encoded is not None and len(encoded) == 1:
                 # The usual key, settled without check_key_value: a number, or ASCII

@@ -10,7 +10,12 @@ from dynamorm_async.transport._client import (
     map_client_error,
     reading,
 )
-from dynamorm_async.transport._fast import DECODED_ITEMS, ItemDecoder, check_item
+from dynamorm_async.transport._fast import (
+    DECODED_ITEMS,
+    CollectionsPaused,
+    ItemDecoder,
+    check_item,
+)
 from dynamorm_async.transport._recording import RecordingTransport, is_read
 from dynamorm_async.transport._retry import CircuitBreaker, RetryPolicy, is_retryable
 
@@ -18,6 +23,7 @@ __all__ = [
     "DECODED_ITEMS",
     "CircuitBreaker",
     "ClientConfig",
+    "CollectionsPaused",
     "Interceptor",
     "ItemDecoder",
     "RecordingTransport",

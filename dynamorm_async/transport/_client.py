@@ -265,7 +265,7 @@ class Transport:
         then holds the results under `DECODED_ITEMS` instead of ``Items`` (unless
         an item failed to decode, the fast path is off, or `interceptors` are set).
         """
-        if self.interceptors and wire_items is not True and wire_items is not False:
+        if self.interceptors and callable(wire_items):
             # Interceptors may read or change a response's Items: they get them.
             wire_items = True
         breaker = self.breaker

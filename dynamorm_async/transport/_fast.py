@@ -27,7 +27,14 @@ from typing import Any, Final
 import orjson
 from botocore.model import OperationModel, Shape
 
-__all__ = ["DECODED_ITEMS", "WIRE_ITEMS", "FastReader", "ItemDecoder", "check_item"]
+__all__ = [
+    "DECODED_ITEMS",
+    "WIRE_ITEMS",
+    "CollectionsPaused",
+    "FastReader",
+    "ItemDecoder",
+    "check_item",
+]
 
 ItemDecoder = Callable[[dict[str, Any]], Any]
 
@@ -44,6 +51,28 @@ DECODED_ITEMS: Final = "dynamorm_async:DecodedItems"
 _PLAIN = frozenset({"string", "integer", "long", "boolean", "double", "float"})
 
 _b64 = base64.b64decode
+
+
+class CollectionsPaused:
+    """``with CollectionsPaused():`` pauses garbage collection for the block (if it was
+    on), and resumes it after.
+
+    A page of results is thousands of new objects, all kept: collections started by
+    their count could free none of them, only promote them, and promoted objects bring
+    on full collections that walk every object of the process. Pause for a bounded
+    block only (one page): the pause is process-wide.
+    """
+
+    __slots__ = ("_collecting",)
+
+    def __enter__(self) -> None:
+        self._collecting = gc.isenabled()
+        if self._collecting:
+            gc.disable()
+
+    def __exit__(self, *_: object) -> None:
+        if self._collecting:
+            gc.enable()
 
 
 def _expect(value: Any, kind: type, what: str) -> None:
@@ -205,18 +234,13 @@ class _Operation:
         its ``Items`` decoded (see `WIRE_ITEMS`)."""
         if b"null" in body:
             return None  # botocore drops null members: leave such (rare) bodies to it
-        # A page is ~10,000 new objects: each 700 of them would start a collection,
-        # and their promotion brings on full collections of every object the process
-        # holds (botocore's models...), a third of a Query's time. orjson builds no
+        # A page is ~10,000 new objects (see `CollectionsPaused`): each 700 of them
+        # would start a collection, a third of a Query's time. orjson builds no
         # cycles, so a collection during it can free nothing it made. Items decoded
         # here are read in the same pause, and their wire form is gone before
         # collections resume: only the objects made of them are ever counted. The
-        # pause is process-wide (another thread may run meanwhile, without
-        # collections), bounded by one page, and always ends here.
-        collecting = gc.isenabled()
-        if collecting:
-            gc.disable()
-        try:
+        # pause ends here, also when reading fails.
+        with CollectionsPaused():
             try:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError:
@@ -228,12 +252,9 @@ class _Operation:
             fix = self.wire_fix if wire_items is not False else self.fix
             if fix is not None:
                 fix(parsed)
-            if wire_items is not True and wire_items is not False and "Items" in parsed:
+            if callable(wire_items) and "Items" in parsed:
                 _decode_items(parsed, wire_items)
             return parsed
-        finally:
-            if collecting:
-                gc.enable()
 
 
 def _decode_items(parsed: dict[str, Any], decode: ItemDecoder) -> None:

@@ -1,4 +1,4 @@
-"""The package version, read by the build (hatch) and exposed as ``__version__``."""
+"""The package version, read by the build (setuptools) and exposed as ``__version__``."""
 
 __all__ = ["__version__"]
 

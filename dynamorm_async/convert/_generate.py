@@ -9,6 +9,11 @@ the hook; free in CPython 3.11 until something raises), so the result is always 
 hooks' (``tests/unit/convert/test_generated_codecs.py`` checks it on generated
 classes and values). A failure raises whatever the hook raises; the `ItemCodec` then
 explains it with cattrs' detailed converter.
+
+Where the package was built with its C extension (``_speedups.c``), the same
+description is handed to a compiled codec instead, which follows it step for step;
+the Python source stays the reference, the fallback without a compiler, and what
+``DYNAMORM_FAST_PATH=0`` gives, for debugging.
 """
 
 from __future__ import annotations
@@ -17,15 +22,28 @@ import datetime as dt
 import itertools
 import linecache
 import math
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from dynamorm_async._env import fast_path_default
 from dynamorm_async.convert import _numbers
 
-__all__ = ["Inline", "generate_decoder", "generate_encoder"]
+try:
+    from dynamorm_async.convert import _speedups
+
+    BUILT = True
+except ImportError:  # built without a C compiler, or not on CPython
+    BUILT = False
+
+__all__ = ["BUILT", "COMPILED", "Inline", "generate_decoder", "generate_encoder"]
+
+#: Whether codecs made from now on are the compiled ones (the C extension is there
+#: and ``DYNAMORM_FAST_PATH`` is not ``0``); tests switch it to check both.
+COMPILED = BUILT and fast_path_default()
 
 _counter = itertools.count()
 
@@ -49,6 +67,18 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_EXP_MAX": _numbers.MAX_ADJUSTED_EXP,
     "_MISSING": _MISSING,
 }
+if BUILT:
+    # What the C codecs use besides: the UUID class, if its slots are CPython's (as
+    # _hooks._uuid_text requires), and Decimal.adjusted for the encoder's check.
+    _slots = getattr(uuid.UUID, "__slots__", ())
+    _speedups.configure(
+        {
+            **_BASE_NAMESPACE,
+            "_adjusted": Decimal.adjusted,
+            "_UUID": uuid.UUID if "int" in _slots and "is_safe" in _slots else None,
+            "_SAFE_UNKNOWN": uuid.SafeUUID.unknown,
+        }
+    )
 
 
 @attrs.frozen
@@ -60,7 +90,11 @@ class Inline:
     attrs class: `function` is its generated codec, `cls` the class), ``"optional"``
     and ``"list"`` (`inner` describes the value or element), or ``"set"`` (`tag` is
     ``SS`` or ``NS``, `function` the element decoder or ``None`` for strings, `make`
-    ``set`` or ``frozenset``). `tp` is the type the decode hook is called with.
+    ``set`` or ``frozenset``; decoding), ``"strset"`` (a string set; encoding) or
+    ``"numset"`` (a number set; encoding: `function` encodes an element). `tp` is the
+    type the decode hook is called with. The Python source calls the hook of the
+    encoding kinds ``"datetime"``, ``"uuid"``, ``"strset"`` and ``"numset"``; the
+    compiled codecs write them inline.
     """
 
     kind: str
@@ -162,6 +196,14 @@ def generate_encoder(
     """The encoder of a class: `fields` are (attribute, stored name, how its value is
     encoded). A field in `omit` whose hook gives ``None`` (or `none_object`, NULL of
     an ``Any``) is left out; one in `null` is stored as `none_object` instead."""
+    if COMPILED:
+        modes = [2 if stored in null else 1 if stored in omit else 0 for _, stored, _ in fields]
+        described = tuple(
+            (field.name, stored, mode, _described(spec))
+            for (field, stored, spec), mode in zip(fields, modes, strict=True)
+        )
+        encoder: Callable[[Any], dict[str, Any]] = _speedups.Encoder(described, none_object)
+        return encoder
     src = _Source()
     src.namespace["_NULL"] = none_object
     lines = ["def encode(obj):", "    item = {}"]
@@ -345,7 +387,76 @@ def generate_decoder(
             positional.append(target)
     arguments = ", ".join([*positional, *keywords, *(["**r"] if by_keyword else [])])
     lines.append(f"    return _cls({arguments})")
-    return _compile("decode", lines, src.namespace)
+    python = _compile("decode", lines, src.namespace)
+    if not COMPILED or by_keyword:
+        return python
+    described = tuple(
+        _described_field(f, stored, spec, fillable) for f, stored, spec in fields if f.init
+    )
+    decoder: Callable[[dict[str, Any]], Any] = _speedups.Decoder(
+        cls, described, none_object, python
+    )
+    return decoder
+
+
+# --- compiled codecs -----------------------------------------------------------------
+
+# Numbered as in _speedups.c.
+_KINDS = {
+    "hook": 0,
+    "str": 1,
+    "bool": 2,
+    "int": 3,
+    "float": 4,
+    "decimal": 5,
+    "datetime": 6,
+    "uuid": 7,
+    "class": 8,
+    "optional": 9,
+    "list": 10,
+    "set": 11,
+    "strset": 12,
+    "numset": 13,
+}
+_ELEMENTS = {
+    None: 0,  # strings, taken as they are
+    _numbers.decode_decimal: 1,
+    _numbers.decode_float: 2,
+    _numbers.decode_int: 3,
+    _numbers.encode_decimal: 1,
+    _numbers.encode_float: 2,
+    _numbers.encode_int: 3,
+}
+
+
+def _described(spec: Inline) -> tuple[Any, ...]:
+    """`spec` as the C codecs take it."""
+    is_set = spec.kind == "set"
+    return (
+        _KINDS[spec.kind],
+        _ELEMENTS.get(spec.function, 4) if spec.kind in ("set", "numset") else 0,
+        spec.hook,
+        spec.tp,
+        None if spec.inner is None else _described(spec.inner),
+        spec.function,
+        spec.cls,
+        spec.tag or None,
+        spec.make if is_set else None,
+    )
+
+
+def _described_field(
+    field: attrs.Attribute[Any], stored: str, spec: Inline, fillable: frozenset[str]
+) -> tuple[Any, ...]:
+    """A decoded field as the C decoder takes it (modes as in _speedups.c)."""
+    factory = _factory(field)
+    if field.default is attrs.NOTHING:
+        mode, default = (1 if stored in fillable else 0), None
+    elif factory is not None:
+        mode, default = 3, factory.factory
+    else:
+        mode, default = 2, field.default
+    return (stored, mode, default, _described(spec), field.alias if field.kw_only else None)
 
 
 def _factory(field: attrs.Attribute[Any]) -> Any:

@@ -756,6 +756,13 @@ def _set_kind(tp: Any) -> tuple[str, Encoder, Callable[[Any], Any] | None]:
     )
 
 
+_NUMBER_ENCODERS: Final[dict[Any, Callable[[object], str]]] = {
+    int: _numbers.encode_int,
+    float: _numbers.encode_float,
+    Decimal: _numbers.encode_decimal,
+}
+
+
 def _unstructure_set(tp: Any) -> Encoder:
     encode = _set_kind(tp)[1]
 
@@ -764,6 +771,10 @@ def _unstructure_set(tp: Any) -> Encoder:
             raise _type_error(value, "a set")
         return encode(value)
 
+    if encode is _enc_str_set:
+        _ENCODE_PARTS[encode_set] = ("strset",)
+    elif _element_type(tp) in _NUMBER_ENCODERS:  # int, float or Decimal elements
+        _ENCODE_PARTS[encode_set] = ("numset", _NUMBER_ENCODERS[_element_type(tp)])
     return encode_set
 
 
@@ -986,6 +997,9 @@ _INLINE_ENCODE: Final[dict[Any, str]] = {
     _enc_int: "int",
     _enc_float: "float",
     _enc_decimal: "decimal",
+    # Written inline by the compiled codecs only (the Python source calls the hook).
+    _enc_uuid: "uuid",
+    _enc_datetime: "datetime",
 }
 _INLINE_DECODE: Final[dict[Any, str]] = {
     _dec_str: "str",
@@ -1013,6 +1027,10 @@ def _encode_inline(hook: Encoder) -> Inline:
         return Inline("hook", hook)
     if parts[0] == "class":
         return Inline("class", hook, function=parts[1], cls=parts[2])
+    if parts[0] == "strset":
+        return Inline("strset", hook)
+    if parts[0] == "numset":
+        return Inline("numset", hook, function=parts[1])
     return Inline(parts[0], hook, inner=_encode_inline(parts[1]))  # optional, list
 
 

@@ -35,6 +35,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 from botocore.useragent import UserAgentString
 
+from dynamorm_async._env import fast_path_default
 from dynamorm_async._version import __version__
 from dynamorm_async.errors import (
     CancellationReason,
@@ -450,13 +451,6 @@ _TYPE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS
 def _user_agent() -> str:
     """botocore's User-Agent for this process, with the library's name added."""
     return f"{UserAgentString.from_environment().to_string()} lib/dynamorm_async#{__version__}"
-
-
-def fast_path_default() -> bool:
-    """Whether the fast path is on when not said: yes, unless ``DYNAMORM_FAST_PATH``
-    is ``0``, ``false``, ``no`` or ``off``."""
-    value = os.environ.get("DYNAMORM_FAST_PATH", "1").strip().lower()
-    return value not in {"0", "false", "no", "off"}
 
 
 def _env_region() -> str | None:

@@ -11,15 +11,22 @@ hooks; `item_decoder` (fast converter) does the same on the way back. Their refe
 
 For values of the right and of the wrong types, and items with attributes missing or
 of the wrong DynamoDB type, both sides must give the same result or both fail.
+
+Every test runs twice: on the codecs compiled from C (``_speedups.c``) and on the
+generated Python source, each with converters of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import platform
+import shutil
+import sysconfig
 import traceback
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import attrs
@@ -27,7 +34,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynamorm_async.convert import TypeRegistry
+from dynamorm_async.convert import TypeRegistry, _generate
 from dynamorm_async.convert._hooks import (
     NULL,
     _fields,
@@ -100,8 +107,35 @@ class Everything:
     amount: Decimal = Decimal(0)
 
 
+attrs.resolve_types(Everything)  # as a Mapper does; tests may run in any order
 RENAME = {"title": "t", "pk": "PK"}
-REGISTRY = TypeRegistry()
+REGISTRY = TypeRegistry()  # the backend's own, set by the fixture below
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "python"])
+def backend(request):
+    """Codecs made in the test are compiled ones, or the Python source's."""
+    global REGISTRY
+    saved = REGISTRY, _generate.COMPILED
+    _generate.COMPILED = request.param == "compiled"
+    REGISTRY = TypeRegistry()  # its hooks of nested classes are made by this backend
+    yield request.param
+    REGISTRY, _generate.COMPILED = saved
+
+
+def test_the_c_extension_is_built_where_it_can_be():
+    """With CPython, a C compiler and Python's headers, the package has its C codecs."""
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    buildable = (
+        platform.python_implementation() == "CPython"
+        and shutil.which(compiler) is not None
+        and Path(sysconfig.get_paths()["include"], "Python.h").exists()
+    )
+    assert buildable == _generate.BUILT
+    decode = item_decoder(Inner, REGISTRY.fast)
+    compiled = type(decode).__module__ == "dynamorm_async.convert._speedups"
+    assert compiled == _generate.COMPILED
+
 
 texts = st.text(max_size=5)
 wrong = st.one_of(st.none(), st.integers(), texts, st.booleans(), st.floats(allow_nan=False))
@@ -231,6 +265,18 @@ ODD_VALUES: list[Any] = [
     {"S": "urn:uuid:12345678-1234-5678-1234-567812345678"},
     {"S": "12345678123456781234567812345678"},
     {"S": "+2345678-1234-5678-1234-567812345678"},
+    # The compiled decoder reads 32 plain hex digits itself and leaves the rest to
+    # Python: too few or many digits, odd dashes, other digits and separators.
+    {"S": "12345678-1234-5678-1234-56781234567"},
+    {"S": "12345678-1234-5678-1234-5678123456789"},
+    {"S": "1234567812345678-1234567812345678--"},
+    {"S": "ABCDEF78-1234-5678-1234-567812345678"},
+    {"S": "1234567_-1234-5678-1234-567812345678"},
+    {"S": " 2345678-1234-5678-1234-567812345678"},
+    {"S": "0x345678-1234-5678-1234-567812345678"},
+    {"S": "\u0661\u0662345678-1234-5678-1234-567812345678"},
+    {"S": "g2345678-1234-5678-1234-567812345678"},
+    {"S": "12345678-1234-5678-1234-56781234567\u00e9"},
     {"NS": ["1", "2.5", "NaN"]},
     {"NS": ["1", "1.0"]},
     {"NS": ["inf"]},
@@ -302,7 +348,8 @@ def test_decoding_is_cattrs_own(item):
         assert got == expected
 
 
-def test_the_generated_source_is_in_tracebacks():
+def test_the_generated_source_is_in_tracebacks(monkeypatch):
+    monkeypatch.setattr(_generate, "COMPILED", False)  # a compiled one has no source
     decode = item_decoder(Everything, REGISTRY.fast, RENAME)
     with pytest.raises(KeyError) as caught:
         decode({})
@@ -390,6 +437,10 @@ SAMPLE_FIELDS: dict[str, Any] = {
 }
 
 
+class _Text(str):
+    """A str subclass: the hooks take it, the compiled fast paths leave it to them."""
+
+
 ODD_PYTHON_VALUES: list[Any] = [
     None,
     0,
@@ -420,6 +471,24 @@ ODD_PYTHON_VALUES: list[Any] = [
     [[1, 2], []],
     set(),
     {"a"},
+    {1},
+    frozenset({"a", 2}),
+    {_Text("sub")},
+    # Number sets: the compiled encoder writes plain elements, the hooks the others.
+    {1, 2},
+    {1.5, 2.25},
+    {Decimal("1.5"), Decimal("-2")},
+    {0},
+    {0.0, 1.5},
+    {Decimal("0.00")},
+    {10**40},
+    {1e300},
+    {float("nan")},
+    {Decimal("NaN")},
+    {Decimal("1E-131")},
+    {True},
+    {1, 1.5, Decimal("2.5")},
+    frozenset({3}),
     Inner("s", 2),
     uuid.UUID(int=5),
     dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))),
@@ -440,3 +509,85 @@ def test_every_field_encodes_odd_values_as_its_hook_does():
             assert got == expected, (name, value)
             checked += got[0] == "ok"
     assert checked > 50  # many odd values are stored, not only refused
+
+
+CALLS: list[str] = []
+
+
+@attrs.define
+class KeywordFirst:
+    a: int = attrs.field(kw_only=True, factory=lambda: CALLS.append("a") or 1)
+    b: int = attrs.field(factory=lambda: CALLS.append("b") or 2)
+    c: str = attrs.field(kw_only=True, default="c")
+    d: str = "d"
+
+
+@attrs.define
+class KeywordRequired:
+    a: int = attrs.field(kw_only=True)
+    b: int
+
+
+def test_fields_are_read_in_the_class_order_whatever_their_kind():
+    """Keyword-only fields go last in the call, but are read where they are declared:
+    factories run, and the first missing field is named, in the class's order."""
+    attrs.resolve_types(KeywordFirst)
+    attrs.resolve_types(KeywordRequired)
+    decode = item_decoder(KeywordFirst, REGISTRY.fast)
+    CALLS.clear()
+    assert decode({"c": {"S": "x"}, "d": {"S": "y"}}) == KeywordFirst(a=1, b=2, c="x", d="y")
+    assert CALLS == ["a", "b"]
+    with pytest.raises(KeyError) as caught:
+        item_decoder(KeywordRequired, REGISTRY.fast)({})
+    assert caught.value.args == ("a",)
+    assert item_decoder(KeywordRequired, REGISTRY.fast)(
+        {"a": {"N": "1"}, "b": {"N": "2"}}
+    ) == KeywordRequired(2, a=1)
+
+
+class Token:
+    """A user type whose converter changes the item being decoded (see below)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and other.text == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@attrs.define
+class Holder:
+    token: Token
+    count: int
+
+
+@attrs.define
+class Outer:
+    holder: Holder
+    name: str
+
+
+def test_a_converter_that_changes_the_item_does_not_break_decoding():
+    """A decoder holds what it reads: a hook that empties the item as it goes (a
+    converter with side effects) leaves what was read intact (the compiled decoder
+    once read a nested map the hook had freed)."""
+    registry = TypeRegistry()
+    item: dict[str, Any] = {}
+
+    def decode_token(text: str) -> Token:
+        item["holder"].clear()  # the last reference to the map being decoded, but ours
+        return Token(text)
+
+    registry.register_converter(Token, encode=lambda t: t.text, decode=decode_token)
+    attrs.resolve_types(Holder)
+    attrs.resolve_types(Outer)
+    decode = item_decoder(Outer, registry.fast)
+    item.update(
+        {
+            "holder": {"M": {"token": {"S": "t"}, "count": {"N": "3"}}},
+            "name": {"S": "n"},
+        }
+    )
+    assert decode(item) == Outer(Holder(Token("t"), 3), "n")

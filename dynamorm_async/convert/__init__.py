@@ -10,6 +10,7 @@ from dynamorm_async.convert._codec import (
     default_registry,
     register_converter,
 )
+from dynamorm_async.convert._generate import key_check
 from dynamorm_async.convert._hooks import (
     EpochSeconds,
     configure_converter,
@@ -31,6 +32,7 @@ __all__ = [
     "default_registry",
     "encode_any",
     "item_size",
+    "key_check",
     "make_converter",
     "omission_reads_back",
     "register_converter",

@@ -39,7 +39,14 @@ try:
 except ImportError:  # built without a C compiler, or not on CPython
     BUILT = False
 
-__all__ = ["BUILT", "COMPILED", "Inline", "generate_decoder", "generate_encoder"]
+__all__ = [
+    "BUILT",
+    "COMPILED",
+    "Inline",
+    "generate_decoder",
+    "generate_encoder",
+    "key_check",
+]
 
 #: Whether codecs made from now on are the compiled ones (the C extension is there
 #: and ``DYNAMORM_FAST_PATH`` is not ``0``); tests switch it to check both.
@@ -397,6 +404,36 @@ def generate_decoder(
         cls, described, none_object, python
     )
     return decoder
+
+
+# --- key values ----------------------------------------------------------------------
+
+
+def _keys_settled(item: dict[str, Any], keys: tuple[tuple[str, int, bool], ...]) -> bool:
+    """Whether every key attribute of `item` needs no closer look: `keys` are (stored
+    name, size limit, required). A key is settled if it is absent and not required (an
+    index's), or one plain value: ASCII text (a byte a character) of 1 to `limit`
+    characters, or a number. The mapper checks the others in full."""
+    for stored, limit, required in keys:
+        encoded = item.get(stored)
+        if encoded is None:
+            if required:
+                return False
+            continue
+        if encoded.__class__ is not dict or len(encoded) != 1:
+            return False
+        text = encoded.get("S")
+        if text.__class__ is str:
+            if not (0 < len(text) <= limit and text.isascii()):
+                return False
+        elif text is not None or "N" not in encoded:
+            return False
+    return True
+
+
+def key_check() -> Callable[[dict[str, Any], tuple[tuple[str, int, bool], ...]], bool]:
+    """`_keys_settled`, compiled where codecs are."""
+    return _speedups.keys_settled if COMPILED else _keys_settled
 
 
 # --- compiled codecs -----------------------------------------------------------------

@@ -17,7 +17,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <math.h>
-#include <stdio.h>
+#include <structmember.h>
 
 /* Kinds, numbered as in _generate._KINDS. */
 enum {
@@ -37,7 +37,7 @@ enum {
     K_NUMSET = 13,
 };
 
-/* Set elements (decoding), as in _generate._ELEMENTS. */
+/* Set elements, as in _generate._ELEMENTS. */
 enum { E_STR = 0, E_DECIMAL = 1, E_FLOAT = 2, E_INT = 3, E_OTHER = 4 };
 
 /* Field modes. Decoding: how a missing attribute is read; encoding: what a hook's
@@ -51,19 +51,22 @@ typedef struct Spec {
     PyObject *hook;     /* decoding: hook(av, tp); encoding: hook(value) */
     PyObject *tp;
     struct Spec *inner; /* optional, list */
-    PyObject *function; /* class: the nested codec; set: the element decoder */
+    PyObject *function; /* class: the nested codec; set, numset: the element's codec */
     PyObject *cls;      /* class: the class (encoding tests it) */
     PyObject *tag;      /* set: "SS", "NS", "BS" */
     PyObject *make;     /* set: set or frozenset */
 } Spec;
 
-/* Set once by configure(). */
+/* Interned keys, set when the module is imported. */
 static PyObject *S_S, *S_N, *S_BOOL, *S_M, *S_L, *S_NULL, *S_SS, *S_NS, *S_int, *S_is_safe,
-    *S_tzinfo;
+    *S_tzinfo, *S_hex_format;
+/* Set by configure(), from _generate's namespace. */
 static PyObject *g_Decimal, *g_finite, *g_adjusted, *g_fromiso, *g_UTC, *g_limit, *g_neg_limit,
-    *g_UUID, *g_safe_unknown, *g_hex_format;
+    *g_UUID, *g_safe_unknown;
 static long long g_digits, g_exp_min, g_exp_max;
 static int g_configured = 0;
+/* Where a UUID keeps its `int` and `is_safe` slots (0: not known, use setattr). */
+static Py_ssize_t g_uuid_int_offset = 0, g_uuid_safe_offset = 0;
 
 /* --- descriptions ----------------------------------------------------------------- */
 
@@ -120,8 +123,8 @@ spec_from(PyObject *t)
     int needs_function = spec->kind == K_CLASS;
     int needs_set = spec->kind == K_SET;
     int needs_element = spec->kind == K_NUMSET;
-    if (spec->kind < K_HOOK || spec->kind > K_NUMSET ||
-        (needs_element && (spec->element < E_DECIMAL || spec->element > E_INT)) || (needs_inner && spec->inner == NULL) ||
+    if (spec->kind < K_HOOK || spec->kind > K_NUMSET || (needs_inner && spec->inner == NULL) ||
+        (needs_element && (spec->element < E_DECIMAL || spec->element > E_INT)) ||
         (needs_function && (spec->function == NULL || spec->cls == NULL)) ||
         (needs_set && (spec->tag == NULL || spec->make == NULL || spec->element < E_STR ||
                        spec->element > E_OTHER ||
@@ -214,7 +217,13 @@ uuid_from_text(PyObject *text)
         Py_DECREF(value);
         return NULL; /* MemoryError stays set */
     }
-    /* What _hooks._uuid_text does: the slots set past UUID's refusing __setattr__. */
+    /* What _hooks._uuid_text does: the slots set past UUID's refusing __setattr__
+     * (written where they are, on the new object, when their places are known). */
+    if (g_uuid_int_offset) {
+        *(PyObject **)((char *)made + g_uuid_int_offset) = value;
+        *(PyObject **)((char *)made + g_uuid_safe_offset) = Py_NewRef(g_safe_unknown);
+        return made;
+    }
     if (PyObject_GenericSetAttr(made, S_int, value) < 0 ||
         PyObject_GenericSetAttr(made, S_is_safe, g_safe_unknown) < 0) {
         Py_DECREF(value);
@@ -259,6 +268,18 @@ decode_number(Spec *spec, PyObject *av)
         value = PyLong_FromUnicodeObject(text, 10);
         return value != NULL ? value : hook_after_failure(spec, av);
     case K_FLOAT:
+        if (PyUnicode_IS_ASCII(text) && PyUnicode_GET_LENGTH(text) > 0) {
+            /* The plain spellings, read where they are; float() reads the others
+             * (spaces, underscores), after a copy. */
+            const char *start = (const char *)PyUnicode_DATA(text);
+            char *end;
+            double d = PyOS_string_to_double(start, &end, NULL);
+            if (d == -1.0 && PyErr_Occurred()) {
+                PyErr_Clear();
+            } else if (end == start + PyUnicode_GET_LENGTH(text)) {
+                return isfinite(d) ? PyFloat_FromDouble(d) : call_hook(spec, av);
+            }
+        }
         value = PyFloat_FromString(text);
         if (value == NULL) {
             return hook_after_failure(spec, av);
@@ -938,17 +959,30 @@ encode_datetime(Spec *spec, PyObject *value)
     if (!PyDateTime_CheckExact(value) || PyDateTime_DATE_GET_TZINFO(value) != g_UTC) {
         return call_encode_hook(spec, value);
     }
-    /* _hooks._enc_datetime's fixed-width form. */
-    char text[40];
-    int n = snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                     PyDateTime_GET_YEAR(value), PyDateTime_GET_MONTH(value),
-                     PyDateTime_GET_DAY(value), PyDateTime_DATE_GET_HOUR(value),
-                     PyDateTime_DATE_GET_MINUTE(value), PyDateTime_DATE_GET_SECOND(value),
-                     PyDateTime_DATE_GET_MICROSECOND(value));
-    if (n < 0 || n >= (int)sizeof(text)) {
-        return call_encode_hook(spec, value);
+    /* _hooks._enc_datetime's fixed-width form, YYYY-MM-DDTHH:MM:SS.ffffffZ (a year is
+     * 1 to 9999). */
+    PyObject *text = PyUnicode_New(27, 127);
+    if (text == NULL) {
+        return NULL;
     }
-    return tagged_steal(S_S, PyUnicode_FromStringAndSize(text, n));
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
+    const int parts[7] = {
+        PyDateTime_GET_YEAR(value),         PyDateTime_GET_MONTH(value),
+        PyDateTime_GET_DAY(value),          PyDateTime_DATE_GET_HOUR(value),
+        PyDateTime_DATE_GET_MINUTE(value),  PyDateTime_DATE_GET_SECOND(value),
+        PyDateTime_DATE_GET_MICROSECOND(value)};
+    static const int widths[7] = {4, 2, 2, 2, 2, 2, 6};
+    static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    for (int i = 0; i < 7; i++) {
+        int part = parts[i];
+        for (int j = widths[i] - 1; j >= 0; j--) {
+            out[j] = (Py_UCS1)('0' + part % 10);
+            part /= 10;
+        }
+        out += widths[i];
+        *out++ = (Py_UCS1)after[i];
+    }
+    return tagged_steal(S_S, text);
 }
 
 static PyObject *
@@ -958,11 +992,13 @@ encode_uuid(Spec *spec, PyObject *value)
         return call_encode_hook(spec, value);
     }
     /* _hooks._enc_uuid: "%032x" % value.int, with the dashes. */
-    PyObject *number = PyObject_GenericGetAttr(value, S_int);
+    PyObject *number = g_uuid_int_offset
+                           ? Py_XNewRef(*(PyObject **)((char *)value + g_uuid_int_offset))
+                           : PyObject_GenericGetAttr(value, S_int);
     if (number == NULL) {
-        return NULL;
+        return PyErr_Occurred() ? NULL : call_encode_hook(spec, value); /* an unset slot */
     }
-    PyObject *digits = PyUnicode_Format(g_hex_format, number);
+    PyObject *digits = PyUnicode_Format(S_hex_format, number);
     Py_DECREF(number);
     if (digits == NULL) {
         return NULL;
@@ -1201,6 +1237,41 @@ keep(PyObject *namespace, const char *name, PyObject **slot)
     return 0;
 }
 
+/* The offset of a writable object slot of `type` named `name`, or 0. */
+static Py_ssize_t
+slot_offset(PyTypeObject *type, const char *name)
+{
+    PyObject *descriptor = PyDict_GetItemString(type->tp_dict, name);
+    if (descriptor == NULL || !Py_IS_TYPE(descriptor, &PyMemberDescr_Type)) {
+        return 0;
+    }
+    PyMemberDef *member = ((PyMemberDescrObject *)descriptor)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY) || member->offset <= 0) {
+        return 0;
+    }
+    return member->offset;
+}
+
+static int
+uuid_slots(void)
+{
+    g_uuid_int_offset = g_uuid_safe_offset = 0;
+    if (g_UUID == Py_None) {
+        return 0;
+    }
+    if (!PyType_Check(g_UUID)) {
+        PyErr_SetString(PyExc_TypeError, "configure() needs _UUID to be a class or None");
+        return -1;
+    }
+    Py_ssize_t int_offset = slot_offset((PyTypeObject *)g_UUID, "int");
+    Py_ssize_t safe_offset = slot_offset((PyTypeObject *)g_UUID, "is_safe");
+    if (int_offset && safe_offset) {
+        g_uuid_int_offset = int_offset;
+        g_uuid_safe_offset = safe_offset;
+    }
+    return 0;
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *namespace)
 {
@@ -1230,6 +1301,9 @@ configure(PyObject *module, PyObject *namespace)
     if (PyErr_Occurred()) {
         return NULL;
     }
+    if (uuid_slots() < 0) {
+        return NULL;
+    }
     Py_XSETREF(g_neg_limit, PyNumber_Negative(g_limit));
     if (g_neg_limit == NULL) {
         return NULL;
@@ -1238,7 +1312,60 @@ configure(PyObject *module, PyObject *namespace)
     Py_RETURN_NONE;
 }
 
+/* keys_settled(item, keys): see _generate._keys_settled, which this is. */
+static PyObject *
+keys_settled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyDict_Check(args[0]) || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "keys_settled(item: dict, keys: tuple)");
+        return NULL;
+    }
+    PyObject *item = args[0], *keys = args[1];
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(keys); i++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, i);
+        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 3) {
+            PyErr_SetString(PyExc_TypeError, "a key is (stored, limit, required)");
+            return NULL;
+        }
+        PyObject *encoded = PyDict_GetItemWithError(item, PyTuple_GET_ITEM(key, 0));
+        if (encoded == NULL) {
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            if (PyObject_IsTrue(PyTuple_GET_ITEM(key, 2))) {
+                Py_RETURN_FALSE; /* a missing key of the table: the mapper says so */
+            }
+            continue; /* an index's key may be absent */
+        }
+        if (!PyDict_CheckExact(encoded) || PyDict_GET_SIZE(encoded) != 1) {
+            Py_RETURN_FALSE;
+        }
+        PyObject *text = PyDict_GetItemWithError(encoded, S_S);
+        if (text != NULL && PyUnicode_CheckExact(text) && PyUnicode_IS_ASCII(text)) {
+            Py_ssize_t limit = PyLong_AsSsize_t(PyTuple_GET_ITEM(key, 1));
+            if (limit == -1 && PyErr_Occurred()) {
+                return NULL;
+            }
+            Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+            if (length > 0 && length <= limit) {
+                continue;
+            }
+            Py_RETURN_FALSE;
+        }
+        if (text == NULL && !PyErr_Occurred() && PyDict_GetItemWithError(encoded, S_N) != NULL) {
+            continue;
+        }
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
+    {"keys_settled", (PyCFunction)(void (*)(void))keys_settled, METH_FASTCALL,
+     "Whether an item's key attributes need no closer look (_generate._keys_settled)."},
     {"configure", configure, METH_O,
      "Give the module the objects the Python source names (_generate._BASE_NAMESPACE)."},
     {NULL, NULL, 0, NULL},
@@ -1270,7 +1397,7 @@ PyInit__speedups(void)
         intern(&S_M, "M") < 0 || intern(&S_L, "L") < 0 || intern(&S_NULL, "NULL") < 0 ||
         intern(&S_SS, "SS") < 0 || intern(&S_NS, "NS") < 0 || intern(&S_int, "int") < 0 ||
         intern(&S_is_safe, "is_safe") < 0 || intern(&S_tzinfo, "tzinfo") < 0 ||
-        intern(&g_hex_format, "%032x") < 0) {
+        intern(&S_hex_format, "%032x") < 0) {
         return NULL;
     }
     if (PyType_Ready(&DecoderType) < 0 || PyType_Ready(&EncoderType) < 0) {
@@ -1280,7 +1407,7 @@ PyInit__speedups(void)
     if (module == NULL) {
         return NULL;
     }
-    PyObject *all = Py_BuildValue("[sss]", "Decoder", "Encoder", "configure");
+    PyObject *all = Py_BuildValue("[ssss]", "Decoder", "Encoder", "configure", "keys_settled");
     if (all == NULL || PyModule_AddObject(module, "__all__", all) < 0) {
         Py_XDECREF(all);
         Py_DECREF(module);

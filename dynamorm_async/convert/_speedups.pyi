@@ -2,9 +2,10 @@
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Decoder", "Encoder", "configure"]
+__all__ = ["Decoder", "Encoder", "configure", "keys_settled"]
 
 def configure(namespace: dict[str, Any], /) -> None: ...
+def keys_settled(item: dict[str, Any], keys: tuple[tuple[str, int, bool], ...], /) -> bool: ...
 
 class Decoder:
     def __init__(

@@ -24,6 +24,7 @@ from dynamorm_async.convert import (
     decode_any,
     default_registry,
     item_size,
+    key_check,
     omission_reads_back,
 )
 from dynamorm_async.errors import ConversionError, MappingError, ValidationError, readable_key
@@ -157,6 +158,11 @@ class Mapper(Generic[T]):
             (name, self.fields[name].stored, limit, name in self.key_fields)
             for name, limit in self._key_limits.items()
         ]
+        # The usual keys (short ASCII text, numbers) are settled in one compiled call.
+        self._keys_settled = key_check()
+        self._settled_keys = tuple(
+            (stored, limit, req) for _, stored, limit, req in self._key_checks
+        )
 
     def __repr__(self) -> str:
         return f"Mapper({self.cls.__name__}, table={self.table!r})"
@@ -386,17 +392,9 @@ class Mapper(Generic[T]):
     def encode(self, obj: T) -> dict[str, Any]:
         """`obj` as a DynamoDB item (checked: key values present and non-empty)."""
         item = self.codec.encode(obj)
-        for name, stored, limit, required in self._key_checks:  # index keys may be absent
-            encoded = item.get(stored)
-            if encoded is not None and len(encoded) == 1:
-                # The usual key, settled without check_key_value: a number, or ASCII
-                # text (one byte a character) within the limit.
-                text = encoded.get("S")
-                if text.__class__ is str and 0 < len(text) <= limit and text.isascii():
-                    continue
-                if "N" in encoded:
-                    continue
-            self.check_key_value(name, encoded, required=required)
+        if not self._keys_settled(item, self._settled_keys):
+            for name, stored, _, required in self._key_checks:  # index keys may be absent
+                self.check_key_value(name, item.get(stored), required=required)
         return item
 
     def decode(self, item: dict[str, Any]) -> T:

@@ -415,8 +415,8 @@ def _keys_settled(item: dict[str, Any], keys: tuple[tuple[str, int, bool], ...])
     index's), or one plain value: ASCII text (a byte a character) of 1 to `limit`
     characters, or a number. The mapper checks the others in full."""
     for stored, limit, required in keys:
-        encoded = item.get(stored)
-        if encoded is None:
+        encoded = item.get(stored, _MISSING)
+        if encoded is _MISSING:
             if required:
                 return False
             continue

@@ -843,7 +843,7 @@ def _structure_literal(tp: Any) -> Decoder:
 
 def _runtime_class(tp: Any) -> type | None:
     """The class a value must be an instance of to belong to `tp`, when there is one."""
-    if isinstance(tp, type):
+    if isinstance(tp, type) and _origin(tp) is None:  # on 3.10, list[str] is a type too
         return tp
     origin = _origin(tp)
     if origin is typing.Annotated:

@@ -208,7 +208,7 @@ async def cancel_when(
     else:
         # wait_for's clock starts once the operation is under way: on a loaded machine
         # getting there (opening a client, a first request) can take longer than TIMEOUT.
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # TimeoutError itself from 3.11
             await asyncio.wait_for(task, TIMEOUT)
         assert task.cancelled(), "wait_for did not cancel the operation"
 

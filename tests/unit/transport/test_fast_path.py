@@ -734,8 +734,12 @@ def test_wire_items_are_botocore_items_once_checked_or_decoded(
         check_item(raw)
         assert_same(raw, stock)
     decoded = wire_reads(model, body, plain)
-    assert "Items" not in decoded
-    assert decoded[DECODED_ITEMS] == [plain(item) for item in expected["Items"]]
+    if b"null" in body:  # left to botocore (text "null" too): nothing decoded as read
+        assert DECODED_ITEMS not in decoded
+        assert decoded["Items"] == expected["Items"]
+    else:
+        assert "Items" not in decoded
+        assert decoded[DECODED_ITEMS] == [plain(item) for item in expected["Items"]]
     assert (decoded["Count"], decoded["ScannedCount"]) == (len(items), 9)
 
 

@@ -98,10 +98,10 @@ class Inline:
     and ``"list"`` (`inner` describes the value or element), or ``"set"`` (`tag` is
     ``SS`` or ``NS``, `function` the element decoder or ``None`` for strings, `make`
     ``set`` or ``frozenset``; decoding), ``"strset"`` (a string set; encoding) or
-    ``"numset"`` (a number set; encoding: `function` encodes an element). `tp` is the
-    type the decode hook is called with. The Python source calls the hook of the
-    encoding kinds ``"datetime"``, ``"uuid"``, ``"strset"`` and ``"numset"``; the
-    compiled codecs write them inline.
+    ``"numset"`` (a number set; encoding: `function` is the element's decoder, which
+    says which numbers they are). `tp` is the type the decode hook is called with. The
+    Python source calls the hook of the encoding kinds ``"datetime"``, ``"uuid"``,
+    ``"strset"`` and ``"numset"``; the compiled codecs write them inline.
     """
 
     kind: str
@@ -460,9 +460,6 @@ _ELEMENTS = {
     _numbers.decode_decimal: 1,
     _numbers.decode_float: 2,
     _numbers.decode_int: 3,
-    _numbers.encode_decimal: 1,
-    _numbers.encode_float: 2,
-    _numbers.encode_int: 3,
 }
 
 

@@ -756,15 +756,8 @@ def _set_kind(tp: Any) -> tuple[str, Encoder, Callable[[Any], Any] | None]:
     )
 
 
-_NUMBER_ENCODERS: Final[dict[Any, Callable[[object], str]]] = {
-    int: _numbers.encode_int,
-    float: _numbers.encode_float,
-    Decimal: _numbers.encode_decimal,
-}
-
-
 def _unstructure_set(tp: Any) -> Encoder:
-    encode = _set_kind(tp)[1]
+    kind, encode, element = _set_kind(tp)
 
     def encode_set(value: Any) -> dict[str, Any] | None:
         if type(value) not in (set, frozenset) and not isinstance(value, AbstractSet):
@@ -773,8 +766,8 @@ def _unstructure_set(tp: Any) -> Encoder:
 
     if encode is _enc_str_set:
         _ENCODE_PARTS[encode_set] = ("strset",)
-    elif _element_type(tp) in _NUMBER_ENCODERS:  # int, float or Decimal elements
-        _ENCODE_PARTS[encode_set] = ("numset", _NUMBER_ENCODERS[_element_type(tp)])
+    elif kind == "NS":  # the element's decoder says which numbers (int, float, Decimal)
+        _ENCODE_PARTS[encode_set] = ("numset", element)
     return encode_set
 
 
